@@ -1,0 +1,1 @@
+"""lockgate: a self-hosted project gating system."""

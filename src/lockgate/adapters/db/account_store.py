@@ -1,0 +1,186 @@
+"""Accounts, groups and memberships in the database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, delete, insert, or_, select, update
+
+from lockgate.adapters.db import tables as t
+from lockgate.adapters.db.rows import account_from_row, group_from_row
+from lockgate.core.review.model import Account, Group
+
+
+def insert_account(
+    conn: Connection,
+    *,
+    username: str,
+    full_name: str | None,
+    email: str | None,
+    password_hash: str | None,
+    now: int,
+) -> Account:
+    result = conn.execute(
+        insert(t.accounts).values(
+            username=username,
+            full_name=full_name,
+            email=email,
+            http_password_hash=password_hash,
+            inactive=False,
+            created_at=now,
+        )
+    )
+    key = result.inserted_primary_key
+    assert key is not None
+    return Account(int(key[0]), username, full_name, email, False, now)
+
+
+def account_by_id(conn: Connection, account_id: int) -> Account | None:
+    row = conn.execute(select(t.accounts).where(t.accounts.c.id == account_id)).one_or_none()
+    return account_from_row(row) if row else None
+
+
+def account_by_username(conn: Connection, username: str) -> Account | None:
+    row = conn.execute(select(t.accounts).where(t.accounts.c.username == username)).one_or_none()
+    return account_from_row(row) if row else None
+
+
+def account_by_email(conn: Connection, email: str) -> list[Account]:
+    rows = conn.execute(select(t.accounts).where(t.accounts.c.email == email)).all()
+    return [account_from_row(r) for r in rows]
+
+
+def accounts_by_ids(conn: Connection, ids: Sequence[int]) -> dict[int, Account]:
+    if not ids:
+        return {}
+    rows = conn.execute(select(t.accounts).where(t.accounts.c.id.in_(set(ids)))).all()
+    return {r.id: account_from_row(r) for r in rows}
+
+
+def password_hash(conn: Connection, username: str) -> tuple[int, str | None] | None:
+    row = conn.execute(
+        select(t.accounts.c.id, t.accounts.c.http_password_hash, t.accounts.c.inactive).where(
+            t.accounts.c.username == username
+        )
+    ).one_or_none()
+    if row is None or row.inactive:
+        return None
+    return row.id, row.http_password_hash
+
+
+def set_password_hash(conn: Connection, account_id: int, password_hash: str | None) -> None:
+    conn.execute(
+        update(t.accounts)
+        .where(t.accounts.c.id == account_id)
+        .values(http_password_hash=password_hash)
+    )
+
+
+def search_accounts(conn: Connection, text: str, limit: int) -> list[Account]:
+    pattern = f"%{text}%"
+    rows = conn.execute(
+        select(t.accounts)
+        .where(
+            or_(
+                t.accounts.c.username.like(pattern),
+                t.accounts.c.full_name.like(pattern),
+                t.accounts.c.email.like(pattern),
+            )
+        )
+        .order_by(t.accounts.c.id)
+        .limit(limit)
+    ).all()
+    return [account_from_row(r) for r in rows]
+
+
+def all_accounts(conn: Connection, limit: int) -> list[Account]:
+    rows = conn.execute(select(t.accounts).order_by(t.accounts.c.id).limit(limit)).all()
+    return [account_from_row(r) for r in rows]
+
+
+# --- groups --------------------------------------------------------------------
+
+
+def insert_group(
+    conn: Connection,
+    *,
+    uuid: str,
+    name: str,
+    description: str | None,
+    owner_uuid: str | None,
+    visible_to_all: bool,
+    now: int,
+) -> Group:
+    result = conn.execute(
+        insert(t.groups).values(
+            uuid=uuid,
+            name=name,
+            description=description,
+            owner_uuid=owner_uuid,
+            visible_to_all=visible_to_all,
+            created_at=now,
+        )
+    )
+    key = result.inserted_primary_key
+    assert key is not None
+    return Group(int(key[0]), uuid, name, description, owner_uuid, visible_to_all, now)
+
+
+def group_by_name(conn: Connection, name: str) -> Group | None:
+    row = conn.execute(select(t.groups).where(t.groups.c.name == name)).one_or_none()
+    return group_from_row(row) if row else None
+
+
+def group_by_uuid(conn: Connection, uuid: str) -> Group | None:
+    row = conn.execute(select(t.groups).where(t.groups.c.uuid == uuid)).one_or_none()
+    return group_from_row(row) if row else None
+
+
+def group_by_id(conn: Connection, group_id: int) -> Group | None:
+    row = conn.execute(select(t.groups).where(t.groups.c.id == group_id)).one_or_none()
+    return group_from_row(row) if row else None
+
+
+def all_groups(conn: Connection) -> list[Group]:
+    return [group_from_row(r) for r in conn.execute(select(t.groups).order_by(t.groups.c.name))]
+
+
+def add_member(conn: Connection, group_id: int, account_id: int) -> bool:
+    exists = conn.execute(
+        select(t.group_members).where(
+            t.group_members.c.group_id == group_id, t.group_members.c.account_id == account_id
+        )
+    ).one_or_none()
+    if exists is not None:
+        return False
+    conn.execute(insert(t.group_members).values(group_id=group_id, account_id=account_id))
+    return True
+
+
+def remove_member(conn: Connection, group_id: int, account_id: int) -> bool:
+    result = conn.execute(
+        delete(t.group_members).where(
+            t.group_members.c.group_id == group_id, t.group_members.c.account_id == account_id
+        )
+    )
+    return bool(result.rowcount)
+
+
+def members(conn: Connection, group_id: int) -> list[Account]:
+    rows = conn.execute(
+        select(t.accounts)
+        .join(t.group_members, t.group_members.c.account_id == t.accounts.c.id)
+        .where(t.group_members.c.group_id == group_id)
+        .order_by(t.accounts.c.id)
+    ).all()
+    return [account_from_row(r) for r in rows]
+
+
+def groups_of(conn: Connection, account_id: int) -> list[Group]:
+    rows = conn.execute(
+        select(t.groups)
+        .join(t.group_members, t.group_members.c.group_id == t.groups.c.id)
+        .where(t.group_members.c.account_id == account_id)
+        .order_by(t.groups.c.name)
+    ).all()
+    return [group_from_row(r) for r in rows]

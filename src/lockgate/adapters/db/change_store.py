@@ -1,0 +1,319 @@
+"""Changes, patch sets, messages, hashtags and reviewers in the database.
+
+Functions take an open Connection so that a service can record a fact and its
+event in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from lockgate.adapters.db import tables as t
+from lockgate.adapters.db.rows import (
+    change_from_row,
+    commit_values,
+    file_from_row,
+    file_values,
+    message_from_row,
+    patch_set_from_row,
+)
+from lockgate.core.review.model import (
+    Change,
+    ChangeMessage,
+    ChangeStatus,
+    CommitInfo,
+    FileChange,
+    PatchSet,
+)
+
+
+def insert_change(
+    conn: Connection,
+    *,
+    project: str,
+    branch: str,
+    change_key: str,
+    owner_id: int,
+    subject: str,
+    now: int,
+    topic: str | None = None,
+    work_in_progress: bool = False,
+    private: bool = False,
+) -> int:
+    """A new change with no patch set yet; returns its number."""
+    result = conn.execute(
+        insert(t.changes).values(
+            project=project,
+            branch=branch,
+            change_key=change_key,
+            owner_id=owner_id,
+            subject=subject,
+            status=ChangeStatus.NEW.value,
+            topic=topic,
+            work_in_progress=work_in_progress,
+            private=private,
+            current_patch_set=0,
+            insertions=0,
+            deletions=0,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def lock_change(conn: Connection, number: int) -> Any:
+    """The change's row, locked for the rest of the transaction (FOR UPDATE on PostgreSQL;
+    SQLite's write transactions are already exclusive)."""
+    query = select(t.changes).where(t.changes.c.number == number)
+    if conn.dialect.name != "sqlite":
+        query = query.with_for_update()
+    return conn.execute(query).one_or_none()
+
+
+def next_patch_set_number(conn: Connection, change_number: int) -> int:
+    current = conn.execute(
+        select(func.max(t.patch_sets.c.number)).where(t.patch_sets.c.change_number == change_number)
+    ).scalar()
+    return int(current or 0) + 1
+
+
+def insert_patch_set(
+    conn: Connection,
+    *,
+    change_number: int,
+    number: int,
+    commit: CommitInfo,
+    uploader_id: int,
+    now: int,
+    files: Sequence[FileChange],
+    kind: str = "REWORK",
+    description: str | None = None,
+) -> int:
+    """Record patch set `number` and make it the change's current one."""
+    result = conn.execute(
+        insert(t.patch_sets).values(
+            change_number=change_number,
+            number=number,
+            uploader_id=uploader_id,
+            created_at=now,
+            kind=kind,
+            description=description,
+            **commit_values(commit),
+        )
+    )
+    key = result.inserted_primary_key
+    assert key is not None
+    patch_set_id = int(key[0])
+    if files:
+        conn.execute(insert(t.patch_set_files), [file_values(patch_set_id, f) for f in files])
+    insertions = sum(f.lines_inserted for f in files)
+    deletions = sum(f.lines_deleted for f in files)
+    conn.execute(
+        update(t.changes)
+        .where(t.changes.c.number == change_number)
+        .values(
+            current_patch_set=number,
+            subject=commit.subject,
+            insertions=insertions,
+            deletions=deletions,
+            updated_at=now,
+        )
+    )
+    return patch_set_id
+
+
+def insert_message(conn: Connection, message: ChangeMessage) -> None:
+    conn.execute(
+        insert(t.change_messages).values(
+            id=message.id,
+            change_number=message.change_number,
+            author_id=message.author_id,
+            created_at=message.created_at,
+            message=message.message,
+            tag=message.tag,
+            patch_set=message.patch_set,
+        )
+    )
+
+
+def add_hashtags(conn: Connection, change_number: int, hashtags: Iterable[str]) -> None:
+    existing = set(
+        conn.execute(
+            select(t.change_hashtags.c.hashtag).where(
+                t.change_hashtags.c.change_number == change_number
+            )
+        ).scalars()
+    )
+    new = [h for h in dict.fromkeys(hashtags) if h not in existing]
+    if new:
+        conn.execute(
+            insert(t.change_hashtags),
+            [{"change_number": change_number, "hashtag": h} for h in new],
+        )
+
+
+def set_reviewer(conn: Connection, change_number: int, account_id: int, state: str) -> bool:
+    """Add a reviewer or CC; returns False when the account already had that state."""
+    row = conn.execute(
+        select(t.change_reviewers.c.state).where(
+            t.change_reviewers.c.change_number == change_number,
+            t.change_reviewers.c.account_id == account_id,
+        )
+    ).one_or_none()
+    if row is not None:
+        if row.state == state:
+            return False
+        conn.execute(
+            update(t.change_reviewers)
+            .where(
+                t.change_reviewers.c.change_number == change_number,
+                t.change_reviewers.c.account_id == account_id,
+            )
+            .values(state=state)
+        )
+        return True
+    conn.execute(
+        insert(t.change_reviewers).values(
+            change_number=change_number, account_id=account_id, state=state
+        )
+    )
+    return True
+
+
+def update_change(conn: Connection, change_number: int, **values: Any) -> None:
+    conn.execute(update(t.changes).where(t.changes.c.number == change_number).values(**values))
+
+
+def mark_merged(
+    conn: Connection, change_number: int, *, submitter_id: int | None, now: int
+) -> None:
+    update_change(
+        conn,
+        change_number,
+        status=ChangeStatus.MERGED.value,
+        submitted_at=now,
+        submitter_id=submitter_id,
+        updated_at=now,
+    )
+
+
+# --- reads -------------------------------------------------------------------
+
+
+def load_changes(conn: Connection, numbers: Sequence[int]) -> list[Change]:
+    """The changes with these numbers, in the order given (missing ones left out)."""
+    if not numbers:
+        return []
+    rows = conn.execute(select(t.changes).where(t.changes.c.number.in_(numbers))).all()
+    hashtags: dict[int, list[str]] = defaultdict(list)
+    for h in conn.execute(
+        select(t.change_hashtags).where(t.change_hashtags.c.change_number.in_(numbers))
+    ):
+        hashtags[h.change_number].append(h.hashtag)
+    reviewers: dict[int, list[int]] = defaultdict(list)
+    ccs: dict[int, list[int]] = defaultdict(list)
+    for r in conn.execute(
+        select(t.change_reviewers).where(t.change_reviewers.c.change_number.in_(numbers))
+    ):
+        (reviewers if r.state == "REVIEWER" else ccs)[r.change_number].append(r.account_id)
+    by_number = {
+        row.number: change_from_row(
+            row,
+            tuple(sorted(hashtags[row.number])),
+            tuple(reviewers[row.number]),
+            tuple(ccs[row.number]),
+        )
+        for row in rows
+    }
+    return [by_number[n] for n in numbers if n in by_number]
+
+
+def get_change(conn: Connection, number: int) -> Change | None:
+    found = load_changes(conn, [number])
+    return found[0] if found else None
+
+
+def find_changes_by_key(
+    conn: Connection, change_key: str, *, project: str | None = None, branch: str | None = None
+) -> list[Change]:
+    query = select(t.changes.c.number).where(t.changes.c.change_key == change_key)
+    if project is not None:
+        query = query.where(t.changes.c.project == project)
+    if branch is not None:
+        query = query.where(t.changes.c.branch == branch)
+    numbers = list(conn.execute(query.order_by(t.changes.c.number)).scalars())
+    return load_changes(conn, numbers)
+
+
+def load_patch_sets(
+    conn: Connection,
+    numbers: Sequence[int],
+    *,
+    with_files: bool = False,
+    current_only: bool = False,
+) -> dict[int, list[PatchSet]]:
+    """Patch sets of the changes, oldest first; files only when asked for."""
+    if not numbers:
+        return {}
+    query = select(t.patch_sets).where(t.patch_sets.c.change_number.in_(numbers))
+    if current_only:
+        query = query.join(
+            t.changes,
+            (t.changes.c.number == t.patch_sets.c.change_number)
+            & (t.changes.c.current_patch_set == t.patch_sets.c.number),
+        )
+    rows = conn.execute(query.order_by(t.patch_sets.c.change_number, t.patch_sets.c.number)).all()
+    files: dict[int, list[FileChange]] = defaultdict(list)
+    if with_files and rows:
+        ids = [row.id for row in rows]
+        for f in conn.execute(
+            select(t.patch_set_files)
+            .where(t.patch_set_files.c.patch_set_id.in_(ids))
+            .order_by(t.patch_set_files.c.path)
+        ):
+            files[f.patch_set_id].append(file_from_row(f))
+    result: dict[int, list[PatchSet]] = defaultdict(list)
+    for row in rows:
+        result[row.change_number].append(patch_set_from_row(row, tuple(files[row.id])))
+    return dict(result)
+
+
+def load_messages(conn: Connection, numbers: Sequence[int]) -> dict[int, list[ChangeMessage]]:
+    if not numbers:
+        return {}
+    result: dict[int, list[ChangeMessage]] = defaultdict(list)
+    for row in conn.execute(
+        select(t.change_messages)
+        .where(t.change_messages.c.change_number.in_(numbers))
+        .order_by(t.change_messages.c.created_at, t.change_messages.c.id)
+    ):
+        result[row.change_number].append(message_from_row(row))
+    return dict(result)
+
+
+def changes_with_commits(
+    conn: Connection, project: str, shas: Sequence[str]
+) -> list[tuple[int, int, str]]:
+    """(change, patch set, sha) of patch sets of `project` whose commit is one of `shas`."""
+    if not shas:
+        return []
+    rows = conn.execute(
+        select(t.patch_sets.c.change_number, t.patch_sets.c.number, t.patch_sets.c.commit_sha)
+        .join(t.changes, t.changes.c.number == t.patch_sets.c.change_number)
+        .where(t.changes.c.project == project, t.patch_sets.c.commit_sha.in_(shas))
+    ).all()
+    return [(r.change_number, r.number, r.commit_sha) for r in rows]
+
+
+def patch_sets_by_commit(conn: Connection, shas: Sequence[str]) -> list[PatchSet]:
+    if not shas:
+        return []
+    rows = conn.execute(select(t.patch_sets).where(t.patch_sets.c.commit_sha.in_(shas))).all()
+    return [patch_set_from_row(row) for row in rows]

@@ -1,0 +1,49 @@
+"""The durable event log: appended in the transaction that records a fact."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from lockgate.adapters.db import tables as t
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    seq: int
+    type: str
+    created_at: int
+    payload: dict[str, Any]
+
+
+def append_event(
+    conn: Connection,
+    payload: Mapping[str, Any],
+    *,
+    now: int,
+    project: str | None = None,
+    change_number: int | None = None,
+) -> int:
+    result = conn.execute(
+        insert(t.events).values(
+            type=payload["type"],
+            created_at=now,
+            project=project,
+            change_number=change_number,
+            payload=json.dumps(payload, separators=(",", ":"), sort_keys=False),
+        )
+    )
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def events_after(conn: Connection, seq: int, limit: int = 1000) -> list[StoredEvent]:
+    rows = conn.execute(
+        select(t.events).where(t.events.c.seq > seq).order_by(t.events.c.seq).limit(limit)
+    ).all()
+    return [StoredEvent(r.seq, r.type, r.created_at, json.loads(r.payload)) for r in rows]

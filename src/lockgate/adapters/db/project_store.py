@@ -1,0 +1,44 @@
+"""Projects in the database (their git repositories live in the repo store)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, insert, select
+
+from lockgate.adapters.db import tables as t
+from lockgate.adapters.db.rows import project_from_row
+from lockgate.core.review.model import Project, ProjectState, SubmitType
+
+
+def insert_project(
+    conn: Connection,
+    *,
+    name: str,
+    parent: str | None,
+    description: str | None,
+    submit_type: SubmitType,
+    now: int,
+    state: ProjectState = ProjectState.ACTIVE,
+) -> Project:
+    result = conn.execute(
+        insert(t.projects).values(
+            name=name,
+            parent=parent,
+            description=description,
+            state=state.value,
+            submit_type=submit_type.value,
+            created_at=now,
+        )
+    )
+    key = result.inserted_primary_key
+    assert key is not None
+    return Project(int(key[0]), name, parent, description, state, submit_type, now)
+
+
+def project_by_name(conn: Connection, name: str) -> Project | None:
+    row = conn.execute(select(t.projects).where(t.projects.c.name == name)).one_or_none()
+    return project_from_row(row) if row else None
+
+
+def all_projects(conn: Connection) -> list[Project]:
+    rows = conn.execute(select(t.projects).order_by(t.projects.c.name)).all()
+    return [project_from_row(r) for r in rows]

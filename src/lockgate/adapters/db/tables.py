@@ -1,0 +1,182 @@
+"""The schema, in SQLAlchemy Core. Alembic migrations under `migrations/` create it.
+
+Times are BigInteger microseconds since the epoch (UTC): one representation on
+SQLite and PostgreSQL, sortable and exact.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(255), nullable=False, unique=True),
+    Column("full_name", String(255)),
+    Column("email", String(255), index=True),
+    Column("http_password_hash", String(255)),
+    Column("inactive", Boolean, nullable=False, default=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+groups = Table(
+    "groups",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uuid", String(64), nullable=False, unique=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("description", Text),
+    Column("owner_uuid", String(64)),
+    Column("visible_to_all", Boolean, nullable=False, default=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+group_members = Table(
+    "group_members",
+    metadata,
+    Column("group_id", Integer, ForeignKey("groups.id"), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("parent", String(255)),
+    Column("description", Text),
+    Column("state", String(16), nullable=False, default="ACTIVE"),
+    Column("submit_type", String(32), nullable=False, default="MERGE_IF_NECESSARY"),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+changes = Table(
+    "changes",
+    metadata,
+    Column("number", Integer, primary_key=True, autoincrement=True),
+    Column("project", String(255), nullable=False),
+    Column("branch", String(255), nullable=False),
+    Column("change_key", String(41), nullable=False),
+    Column("owner_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("topic", String(255)),
+    Column("work_in_progress", Boolean, nullable=False, default=False),
+    Column("private", Boolean, nullable=False, default=False),
+    Column("current_patch_set", Integer, nullable=False),
+    Column("insertions", Integer, nullable=False, default=0),
+    Column("deletions", Integer, nullable=False, default=0),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("submitted_at", BigInteger),
+    Column("submitter_id", Integer, ForeignKey("accounts.id")),
+    Index("ix_changes_project_status_updated", "project", "status", "updated_at"),
+    Index("ix_changes_status_updated", "status", "updated_at"),
+    Index("ix_changes_owner_updated", "owner_id", "updated_at"),
+    Index("ix_changes_change_key", "change_key"),
+    Index("ix_changes_updated", "updated_at"),
+)
+
+patch_sets = Table(
+    "patch_sets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("change_number", Integer, ForeignKey("changes.number"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("commit_sha", String(64), nullable=False),
+    Column("tree_sha", String(64), nullable=False),
+    Column("parents", Text, nullable=False),  # space separated shas
+    Column("uploader_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("author_name", String(255), nullable=False),
+    Column("author_email", String(255), nullable=False),
+    Column("author_time", BigInteger, nullable=False),
+    Column("author_tz", Integer, nullable=False),
+    Column("committer_name", String(255), nullable=False),
+    Column("committer_email", String(255), nullable=False),
+    Column("committer_time", BigInteger, nullable=False),
+    Column("committer_tz", Integer, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("kind", String(32), nullable=False, default="REWORK"),
+    Column("description", Text),
+    UniqueConstraint("change_number", "number"),
+    Index("ix_patch_sets_commit_sha", "commit_sha"),
+)
+
+patch_set_files = Table(
+    "patch_set_files",
+    metadata,
+    Column("patch_set_id", Integer, ForeignKey("patch_sets.id"), primary_key=True),
+    Column("path", Text, primary_key=True),
+    Column("status", String(1), nullable=False),
+    Column("old_path", Text),
+    Column("lines_inserted", Integer, nullable=False, default=0),
+    Column("lines_deleted", Integer, nullable=False, default=0),
+    Column("size", BigInteger, nullable=False, default=0),
+    Column("size_delta", BigInteger, nullable=False, default=0),
+    Column("binary", Boolean, nullable=False, default=False),
+)
+
+change_messages = Table(
+    "change_messages",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("change_number", Integer, ForeignKey("changes.number"), nullable=False, index=True),
+    Column("author_id", Integer, ForeignKey("accounts.id")),
+    Column("created_at", BigInteger, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("tag", String(255)),
+    Column("patch_set", Integer),
+)
+
+change_hashtags = Table(
+    "change_hashtags",
+    metadata,
+    Column("change_number", Integer, ForeignKey("changes.number"), primary_key=True),
+    Column("hashtag", String(255), primary_key=True),
+    Index("ix_change_hashtags_hashtag", "hashtag"),
+)
+
+change_reviewers = Table(
+    "change_reviewers",
+    metadata,
+    Column("change_number", Integer, ForeignKey("changes.number"), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
+    Column("state", String(16), nullable=False),  # REVIEWER or CC
+    Index("ix_change_reviewers_account", "account_id"),
+)
+
+# The durable, ordered event log: every review fact appends one row in the
+# transaction that records the fact; consumers read by sequence number.
+events = Table(
+    "events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("type", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("project", String(255)),
+    Column("change_number", Integer),
+    Column("payload", Text, nullable=False),  # the stream-events JSON
+)

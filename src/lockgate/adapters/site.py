@@ -1,0 +1,126 @@
+"""The site folder: its layout and its settings file, `lockgate.toml`."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+SETTINGS_FILE = "lockgate.toml"
+
+
+class SiteError(RuntimeError):
+    """The site cannot be used as it is; the message says what to do."""
+
+
+class ServerSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    listen: str = "127.0.0.1:8080"
+    url: str = "http://127.0.0.1:8080/"
+    name: str = "lockgate"
+
+    @field_validator("url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError("must be HOST:PORT, for example 127.0.0.1:8080")
+        return value
+
+
+class DatabaseSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = "sqlite:///db/lockgate.db"
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+
+
+class Site:
+    """Where a lockgate installation keeps everything it owns."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    @property
+    def settings_file(self) -> Path:
+        return self.root / SETTINGS_FILE
+
+    @property
+    def git_dir(self) -> Path:
+        return self.root / "git"
+
+    @property
+    def db_dir(self) -> Path:
+        return self.root / "db"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.root / "run"
+
+    @property
+    def hooks_dir(self) -> Path:
+        return self.run_dir / "hooks"
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.root / "admin.credentials"
+
+    def exists(self) -> bool:
+        return self.settings_file.is_file()
+
+    def load(self) -> Settings:
+        if not self.exists():
+            raise SiteError(
+                f"{self.root} is not a lockgate site (no {SETTINGS_FILE}); "
+                f"create one with: lockgate init {self.root}"
+            )
+        try:
+            data = tomllib.loads(self.settings_file.read_text())
+        except tomllib.TOMLDecodeError as error:
+            raise SiteError(f"{self.settings_file}: {error}") from error
+        try:
+            return Settings.model_validate(data)
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+            )
+            raise SiteError(f"{self.settings_file}: {problems}") from error
+
+    def database_url(self, settings: Settings) -> str:
+        """The database URL with a relative SQLite path read from the site folder."""
+        url = settings.database.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/"):
+            return prefix + str(self.root / url[len(prefix) :])
+        return url
+
+    def write_settings(self, *, listen: str, url: str, database_url: str) -> None:
+        self.settings_file.write_text(
+            "# lockgate site settings; docs/configuration.md describes every key.\n"
+            "[server]\n"
+            f"listen = {_toml(listen)}\n"
+            f"url = {_toml(url)}\n"
+            "\n[database]\n"
+            "# SQLite by default; a PostgreSQL URL such as\n"
+            "# postgresql://user@host:5432/lockgate works the same.\n"
+            f"url = {_toml(database_url)}\n"
+        )
+
+
+def _toml(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,0 +1,81 @@
+"""Commit message footers (git trailers) and the Change-Id among them.
+
+The footer block is the last paragraph of the message when every line in it is
+`Key: value` (continuation lines start with whitespace). A malformed footer is
+kept verbatim in the message and otherwise ignored: footers are facts people
+typed, never a reason to refuse a commit, except the Change-Id that a review
+server needs to track the change.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+CHANGE_ID = re.compile(r"^I[0-9a-f]{40}$")
+_FOOTER_LINE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)\s*:\s*(.*)$")
+_LINK_CHANGE_ID = re.compile(r"/id/(I[0-9a-f]{40})$")
+
+
+@dataclass(frozen=True, slots=True)
+class Footer:
+    key: str
+    value: str
+
+
+def footers(message: str) -> tuple[Footer, ...]:
+    """The footers of the last paragraph, in order; () when it is not a footer block."""
+    paragraphs = [p for p in re.split(r"\n[ \t]*\n", message.strip()) if p.strip()]
+    if len(paragraphs) < 2:
+        return ()
+    lines = [line for line in paragraphs[-1].splitlines() if not line.startswith("#")]
+    found: list[Footer] = []
+    for line in lines:
+        if line[:1] in (" ", "\t") and found:
+            last = found[-1]
+            found[-1] = Footer(last.key, f"{last.value} {line.strip()}")
+            continue
+        match = _FOOTER_LINE.match(line)
+        if match is None:
+            # Gerrit reads a paragraph as footers only if it looks like one;
+            # a stray prose line makes the whole paragraph prose.
+            return ()
+        found.append(Footer(match.group(1), match.group(2).strip()))
+    return tuple(found)
+
+
+def footer_values(message: str, key: str) -> tuple[str, ...]:
+    lowered = key.lower()
+    return tuple(f.value for f in footers(message) if f.key.lower() == lowered)
+
+
+class ChangeIdProblem(enum.Enum):
+    MISSING = "missing Change-Id in commit message footer"
+    MULTIPLE = "multiple Change-Id lines in commit message footer"
+    INVALID = "invalid Change-Id line format in commit message footer"
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeIdResult:
+    change_id: str | None
+    problem: ChangeIdProblem | None
+
+
+def change_id_of(message: str) -> ChangeIdResult:
+    """The Change-Id of a commit message, or the problem that prevents one."""
+    values = list(footer_values(message, "Change-Id"))
+    if not values:
+        # Recent Gerrit also accepts `Link: <url>/id/I...` written by the hook
+        # when gerrit.reviewUrl is set.
+        for link in footer_values(message, "Link"):
+            match = _LINK_CHANGE_ID.search(link)
+            if match:
+                values.append(match.group(1))
+    if not values:
+        return ChangeIdResult(None, ChangeIdProblem.MISSING)
+    if len(set(values)) > 1:
+        return ChangeIdResult(None, ChangeIdProblem.MULTIPLE)
+    if not CHANGE_ID.match(values[0]):
+        return ChangeIdResult(None, ChangeIdProblem.INVALID)
+    return ChangeIdResult(values[0], None)

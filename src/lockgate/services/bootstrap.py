@@ -1,0 +1,123 @@
+"""The composition root: builds the services of a site from its settings."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from lockgate.adapters.db.engine import make_engine
+from lockgate.adapters.db.migrate import schema_status, upgrade
+from lockgate.adapters.git.repos import RepoStore
+from lockgate.adapters.site import Settings, Site, SiteError
+from lockgate.services.accounts import ADMINISTRATORS, AccountService
+from lockgate.services.clock import Clock, system_clock
+from lockgate.services.projects import ProjectService
+from lockgate.services.review import ReviewService
+
+
+@dataclass
+class Services:
+    site: Site
+    settings: Settings
+    engine: Engine
+    repos: RepoStore
+    accounts: AccountService
+    projects: ProjectService
+    review: ReviewService
+    clock: Clock
+    # Proves to the server that a git hook call comes from a git process it started.
+    hook_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+
+    @property
+    def public_url(self) -> str:
+        return self.settings.server.url
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock) -> Services:
+    repos = RepoStore(site.git_dir)
+    accounts = AccountService(engine, clock)
+    projects = ProjectService(engine, repos, clock)
+    review = ReviewService(
+        engine=engine,
+        repos=repos,
+        accounts=accounts,
+        projects=projects,
+        clock=clock,
+        public_url=settings.server.url,
+    )
+    return Services(site, settings, engine, repos, accounts, projects, review, clock)
+
+
+def open_site(path: Path, *, clock: Clock = system_clock) -> Services:
+    """The services of an existing site whose database schema matches this code."""
+    site = Site(path)
+    settings = site.load()
+    engine = make_engine(site.database_url(settings))
+    status = schema_status(engine)
+    if not status.up_to_date:
+        engine.dispose()
+        if status.current is None:
+            raise SiteError(
+                f"the database of {site.root} has no lockgate schema; "
+                f"create it with: lockgate db upgrade --site {site.root}"
+            )
+        if not status.known:
+            raise SiteError(
+                f"the database of {site.root} is at schema {status.current}, newer than this "
+                f"lockgate (which knows up to {status.head}); upgrade lockgate to serve it"
+            )
+        raise SiteError(
+            f"the database of {site.root} is at schema {status.current}, older than this "
+            f"lockgate's {status.head}; migrate it with: lockgate db upgrade --site {site.root}"
+        )
+    return build_services(site, settings, engine, clock)
+
+
+@dataclass(frozen=True)
+class InitResult:
+    services: Services
+    admin_password: str
+
+
+def init_site(
+    path: Path,
+    *,
+    listen: str = "127.0.0.1:8080",
+    url: str | None = None,
+    database_url: str = "sqlite:///db/lockgate.db",
+    clock: Clock = system_clock,
+) -> InitResult:
+    """Create a site: settings, migrated database, repos folder, admin account."""
+    site = Site(path)
+    if site.exists():
+        raise SiteError(
+            f"{site.root} is already a lockgate site; "
+            f"serve it with: lockgate serve --site {site.root}"
+        )
+    site.root.mkdir(parents=True, exist_ok=True)
+    for folder in (site.git_dir, site.db_dir, site.run_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    host, _, port = listen.rpartition(":")
+    public = url or f"http://{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{port}/"
+    site.write_settings(listen=listen, url=public, database_url=database_url)
+    settings = site.load()
+    engine = make_engine(site.database_url(settings))
+    upgrade(engine)
+    services = build_services(site, settings, engine, clock)
+    services.accounts.ensure_built_in_groups()
+    services.projects.ensure_system_projects()
+    admin = services.accounts.create_account(
+        "admin", full_name="Administrator", email="admin@localhost", groups=[ADMINISTRATORS]
+    )
+    password = services.accounts.set_http_password(admin, generate=True)
+    assert password is not None
+    site.credentials_file.touch(mode=0o600)
+    site.credentials_file.chmod(0o600)
+    site.credentials_file.write_text(f"username=admin\npassword={password}\n")
+    return InitResult(services, password)

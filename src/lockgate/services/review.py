@@ -1,0 +1,144 @@
+"""The review service's read side: finding changes and loading what the API shows."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from lockgate.adapters.db import change_store
+from lockgate.adapters.db.account_store import accounts_by_ids
+from lockgate.adapters.db.engine import read_transaction
+from lockgate.adapters.git.repos import RepoStore
+from lockgate.core.review.footers import CHANGE_ID
+from lockgate.core.review.model import Account, Change, ChangeDetail, PatchSet
+from lockgate.services.accounts import AccountService
+from lockgate.services.clock import Clock
+from lockgate.services.errors import NotFound
+from lockgate.services.projects import ProjectService
+
+_HEX = re.compile(r"^[0-9a-f]{4,40}$")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadOptions:
+    all_revisions: bool = False
+    current_revision: bool = False
+    files: bool = False
+    messages: bool = False
+
+
+class ReviewService:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        repos: RepoStore,
+        accounts: AccountService,
+        projects: ProjectService,
+        clock: Clock,
+        public_url: str,
+    ) -> None:
+        self.engine = engine
+        self.repos = repos
+        self.accounts = accounts
+        self.projects = projects
+        self.clock = clock
+        self.public_url = public_url
+
+    def change_url(self, project: str, number: int) -> str:
+        return f"{self.public_url}c/{project}/+/{number}"
+
+    # --- finding changes ----------------------------------------------------
+
+    def resolve(self, change_id: str) -> Change:
+        """A change by any of Gerrit's identifiers: N, project~N, project~branch~I..., I..."""
+        ident = urllib.parse.unquote(change_id)
+        with read_transaction(self.engine) as conn:
+            found: list[Change] = []
+            parts = ident.split("~")
+            if len(parts) == 1 and ident.isdigit():
+                one = change_store.get_change(conn, int(ident))
+                found = [one] if one else []
+            elif len(parts) == 1 and CHANGE_ID.match(ident):
+                found = change_store.find_changes_by_key(conn, ident)
+            elif len(parts) == 2 and parts[1].isdigit():
+                one = change_store.get_change(conn, int(parts[1]))
+                found = [one] if one and one.project == parts[0] else []
+            elif len(parts) == 3:
+                project, branch, key = parts
+                branch = branch.removeprefix("refs/heads/")
+                found = change_store.find_changes_by_key(conn, key, project=project, branch=branch)
+        if len(found) != 1:
+            if len(found) > 1:
+                raise NotFound(
+                    f"Multiple changes found for {ident}; use project~number to name one"
+                )
+            raise NotFound(f"Not found: {ident}")
+        return found[0]
+
+    def details(self, numbers: list[int], options: LoadOptions) -> list[ChangeDetail]:
+        """The changes with the parts that `options` asks for, in the order of `numbers`."""
+        with read_transaction(self.engine) as conn:
+            changes = change_store.load_changes(conn, numbers)
+            want_patch_sets = options.all_revisions or options.current_revision or options.files
+            patch_sets = (
+                change_store.load_patch_sets(
+                    conn,
+                    numbers,
+                    with_files=options.files,
+                    current_only=not options.all_revisions,
+                )
+                if want_patch_sets
+                else {}
+            )
+            messages = change_store.load_messages(conn, numbers) if options.messages else {}
+            account_ids: set[int] = set()
+            for change in changes:
+                account_ids.add(change.owner_id)
+                account_ids.update(change.reviewers)
+                account_ids.update(change.ccs)
+                if change.submitter_id is not None:
+                    account_ids.add(change.submitter_id)
+            for sets in patch_sets.values():
+                account_ids.update(ps.uploader_id for ps in sets)
+            for msgs in messages.values():
+                account_ids.update(m.author_id for m in msgs if m.author_id is not None)
+            accounts = accounts_by_ids(conn, sorted(account_ids))
+        return [
+            ChangeDetail(
+                change=change,
+                patch_sets=tuple(patch_sets.get(change.number, ())),
+                messages=tuple(messages.get(change.number, ())),
+                accounts=accounts,
+            )
+            for change in changes
+        ]
+
+    def detail(self, change_id: str, options: LoadOptions) -> ChangeDetail:
+        change = self.resolve(change_id)
+        return self.details([change.number], options)[0]
+
+    def patch_set(self, detail: ChangeDetail, revision: str) -> PatchSet:
+        """A patch set by `current`, its number, or a full or abbreviated commit SHA."""
+        sets = detail.patch_sets
+        if revision in ("current", ""):
+            return detail.current
+        if revision.isdigit() and len(revision) < 4:
+            for ps in sets:
+                if ps.number == int(revision):
+                    return ps
+        if _HEX.match(revision):
+            matches = [ps for ps in sets if ps.commit.sha.startswith(revision)]
+            if len(matches) == 1:
+                return matches[0]
+        if revision.isdigit():
+            for ps in sets:
+                if ps.number == int(revision):
+                    return ps
+        raise NotFound(f"Not found: revision {revision} of change {detail.change.number}")
+
+    def account_map(self, ids: list[int]) -> dict[int, Account]:
+        return self.accounts.by_ids(ids)

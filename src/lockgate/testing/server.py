@@ -1,0 +1,97 @@
+"""A real lockgate server on a loopback port, for tests and benchmarks."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from lockgate.services.bootstrap import Services, init_site, open_site
+from lockgate.web.app import create_app
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def postgres_schema(base_url: str) -> Iterator[str]:
+    """A fresh schema on the PostgreSQL server, dropped afterwards; yields its URL."""
+    schema = f"lockgate_{uuid.uuid4().hex[:12]}"
+    url = make_url(base_url)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    scoped = url.update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield scoped.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@dataclass
+class LiveServer:
+    url: str
+    services: Services
+    admin_password: str
+    site_path: Path
+
+    @property
+    def admin(self) -> tuple[str, str]:
+        return ("admin", self.admin_password)
+
+    def git_url(self, project: str, *, user: str | None = None, password: str | None = None) -> str:
+        if user is None:
+            return f"{self.url}{project}"
+        host = self.url.split("://", 1)[1]
+        auth = f"{user}:{password}@" if password is not None else f"{user}@"
+        return f"http://{auth}{host}{project}"
+
+
+@contextmanager
+def live_server(
+    site_path: Path, database_url: str = "sqlite:///db/lockgate.db"
+) -> Iterator[LiveServer]:
+    """Create a site and serve it on a free loopback port until the block ends."""
+    port = free_port()
+    created = init_site(site_path, listen=f"127.0.0.1:{port}", database_url=database_url)
+    created.services.close()
+    services = open_site(site_path)
+    config = uvicorn.Config(
+        create_app(services),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"lockgate-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.01)
+    try:
+        yield LiveServer(services.public_url, services, created.admin_password, site_path)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        services.close()

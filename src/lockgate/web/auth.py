@@ -1,0 +1,62 @@
+"""Who is asking: HTTP Basic with the account's HTTP password.
+
+Under `/a/` credentials are required (401 with a Basic challenge otherwise).
+Elsewhere a valid Authorization header identifies the caller, and an invalid
+one is ignored, as Gerrit does for public reads: git-review sends the user
+name from the remote URL with an empty password.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from starlette.requests import HTTPConnection
+
+from lockgate.core.review.model import Account
+from lockgate.services.bootstrap import Services
+from lockgate.services.errors import Unauthorized
+
+AUTH_REQUIRED = "lockgate.auth_required"
+REALM = 'Basic realm="lockgate"'
+
+
+def basic_credentials(header: str | None) -> tuple[str, str] | None:
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    username, sep, password = decoded.partition(":")
+    return (username, password) if sep else None
+
+
+def services_of(conn: HTTPConnection) -> Services:
+    services: Services = conn.app.state.services
+    return services
+
+
+def request_account(conn: HTTPConnection) -> Account | None:
+    """The caller's account; raises Unauthorized under /a/ when there is none."""
+    if "lockgate.account" in conn.scope:
+        cached: Account | None = conn.scope["lockgate.account"]
+        return cached
+    account = None
+    credentials = basic_credentials(conn.headers.get("authorization"))
+    if credentials is not None:
+        account = services_of(conn).accounts.authenticate(*credentials)
+    if account is None and conn.scope.get(AUTH_REQUIRED):
+        raise Unauthorized("Unauthorized: sign in with your username and HTTP password")
+    conn.scope["lockgate.account"] = account
+    return account
+
+
+def require_account(conn: HTTPConnection) -> Account:
+    account = request_account(conn)
+    if account is None:
+        raise Unauthorized("Unauthorized: this needs authentication; use the /a/ prefix")
+    return account

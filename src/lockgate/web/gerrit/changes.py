@@ -1,0 +1,7 @@
+"""Gerrit REST: changes endpoints."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+routes: list[BaseRoute] = []
