@@ -13,13 +13,35 @@ from lockgate.adapters.db.account_store import accounts_by_ids
 from lockgate.adapters.db.engine import read_transaction
 from lockgate.adapters.git.repos import RepoStore
 from lockgate.core.review.footers import CHANGE_ID
-from lockgate.core.review.model import Account, Change, ChangeDetail, PatchSet
+from lockgate.core.review.model import Account, Change, ChangeDetail, CommitInfo, PatchSet
 from lockgate.services.accounts import AccountService
 from lockgate.services.clock import Clock
 from lockgate.services.errors import NotFound
 from lockgate.services.projects import ProjectService
 
 _HEX = re.compile(r"^[0-9a-f]{4,40}$")
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPage:
+    """One page of a change query: change numbers in result order (most recently
+    updated first) and whether more follow beyond the page."""
+
+    numbers: list[int]
+    more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedChange:
+    """An entry of `/related`: a patch set in the same relation chain."""
+
+    project: str
+    change_key: str
+    change_number: int
+    patch_set: int
+    current_patch_set: int
+    status: str
+    commit: CommitInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,3 +164,24 @@ class ReviewService:
 
     def account_map(self, ids: list[int]) -> dict[int, Account]:
         return self.accounts.by_ids(ids)
+
+    # --- searching and relations ---------------------------------------------
+
+    def query(
+        self, text: str, *, limit: int | None = None, start: int = 0, viewer: Account | None = None
+    ) -> QueryPage:
+        """Changes matching a query in Gerrit's search language, most recently updated first.
+
+        `limit` is the caller's page size (`n=`), capped by any `limit:` in the
+        query; a malformed query raises QueryError naming the token and position.
+        """
+        from lockgate.services.change_query import query_changes
+
+        return query_changes(self, text, limit=limit, start=start, viewer=viewer)
+
+    def related(self, detail: ChangeDetail, patch_set: PatchSet) -> list[RelatedChange]:
+        """The relation chain of a patch set: descendants then ancestors, newest first,
+        the patch set itself included; empty when it has no related change."""
+        from lockgate.services.related import related_changes
+
+        return related_changes(self, detail, patch_set)
