@@ -88,7 +88,10 @@ def _serve(args: argparse.Namespace) -> int:
     credentials = site.credentials_file
     print(f"lockgate is serving {site.root} at {services.public_url}", flush=True)
     if credentials.exists():
-        print(f"  admin credentials: {credentials}", flush=True)
+        for line in credentials.read_text().splitlines():
+            key, _, value = line.partition("=")
+            print(f"  admin {key}: {value}", flush=True)
+        print(f"  (from {credentials}; delete that file once you have kept the password)")
     config = uvicorn.Config(
         create_app(services),
         host=host.strip("[]"),
