@@ -20,6 +20,7 @@ MAX_AGE_SECONDS = 10_000 * 365 * 86_400
 MAX_LABEL_VALUE = 32_767
 
 _DIGITS = re.compile(r"[0-9]{1,10}")
+_ANY_DIGITS = re.compile(r"[0-9]+")
 _CHANGE_KEY = re.compile(r"[Ii][0-9a-fA-F]{4,40}")
 _HEX = re.compile(r"[0-9a-fA-F]{4,40}")
 _PROJECT_CHANGE = re.compile(r"(.+)~([0-9]{1,10})")
@@ -128,15 +129,15 @@ def _message(token: Token) -> ast.Query:
 
 
 def _number(token: Token, digits: str) -> ast.ChangeNumber:
-    number = int(digits)
-    if number > MAX_CHANGE_NUMBER:
+    # Length first: int() refuses very long digit strings with its own error.
+    if len(digits) > 10 or int(digits) > MAX_CHANGE_NUMBER:
         raise _error(token, f"change number {digits} is too large")
-    return ast.ChangeNumber(number, token.offset)
+    return ast.ChangeNumber(int(digits), token.offset)
 
 
 def _change(token: Token) -> ast.Query:
     value = token.value
-    if _DIGITS.fullmatch(value):
+    if _ANY_DIGITS.fullmatch(value):
         return _number(token, value)
     if _CHANGE_KEY.fullmatch(value):
         return ast.ChangeKey("I" + value[1:].lower(), token.offset)
