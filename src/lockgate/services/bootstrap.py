@@ -14,8 +14,10 @@ from lockgate.adapters.git.repos import RepoStore
 from lockgate.adapters.site import Settings, Site, SiteError
 from lockgate.services.accounts import ADMINISTRATORS, AccountService
 from lockgate.services.clock import Clock, system_clock
+from lockgate.services.permissions import Permissions
 from lockgate.services.projects import ProjectService
 from lockgate.services.review import ReviewService
+from lockgate.services.uploads import UploadService
 
 
 @dataclass
@@ -28,6 +30,8 @@ class Services:
     projects: ProjectService
     review: ReviewService
     clock: Clock
+    permissions: Permissions
+    uploads: UploadService
     # Proves to the server that a git hook call comes from a git process it started.
     hook_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
@@ -51,7 +55,28 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
         clock=clock,
         public_url=settings.server.url,
     )
-    return Services(site, settings, engine, repos, accounts, projects, review, clock)
+    permissions = Permissions(accounts)
+    uploads = UploadService(
+        engine=engine,
+        repos=repos,
+        accounts=accounts,
+        projects=projects,
+        permissions=permissions,
+        clock=clock,
+        public_url=settings.server.url,
+    )
+    return Services(
+        site,
+        settings,
+        engine,
+        repos,
+        accounts,
+        projects,
+        review,
+        clock,
+        permissions=permissions,
+        uploads=uploads,
+    )
 
 
 def open_site(path: Path, *, clock: Clock = system_clock) -> Services:

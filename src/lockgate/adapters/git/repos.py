@@ -198,6 +198,24 @@ class RepoStore:
             args += ["--not", old]
         return self.git(project, *args).split()
 
+    def rev_list(
+        self, project: str, include: str, exclude: Sequence[str], limit: int
+    ) -> list[str]:
+        """Commits reachable from `include` and from none of `exclude`, newest first;
+        at most `limit`."""
+        args = ["rev-list", f"--max-count={limit}", include]
+        wanted = [e for e in exclude if e and e != ZERO_SHA]
+        if wanted:
+            args += ["--not", *wanted]
+        return self.git(project, *args).split()
+
+    def config_values(self, project: str, key: str) -> list[str]:
+        """Every value of a multi-valued setting in the repository's config; [] when unset."""
+        try:
+            return self.git(project, "config", "--get-all", key).splitlines()
+        except GitError:
+            return []
+
     def is_ancestor(self, project: str, ancestor: str, descendant: str) -> bool:
         try:
             self.git(project, "merge-base", "--is-ancestor", ancestor, descendant)

@@ -1,10 +1,13 @@
 """Commit message footers (git trailers) and the Change-Id among them.
 
-The footer block is the last paragraph of the message when every line in it is
-`Key: value` (continuation lines start with whitespace). A malformed footer is
-kept verbatim in the message and otherwise ignored: footers are facts people
-typed, never a reason to refuse a commit, except the Change-Id that a review
-server needs to track the change.
+The footers are the `Key: value` lines of the last paragraph, when the message
+has more than one (continuation lines start with whitespace). Other lines of
+that paragraph are skipped, as JGit's footer parser (and so Gerrit) skips
+them: `git interpret-trailers`, which the commit-msg hook uses, adds a
+Change-Id to a paragraph in which only a quarter of the lines are trailers.
+A malformed footer is kept verbatim in the message and otherwise ignored:
+footers are facts people typed, never a reason to refuse a commit, except the
+Change-Id that a review server needs to track the change.
 """
 
 from __future__ import annotations
@@ -25,23 +28,24 @@ class Footer:
 
 
 def footers(message: str) -> tuple[Footer, ...]:
-    """The footers of the last paragraph, in order; () when it is not a footer block."""
+    """The footers of the last paragraph, in order; () for a one-paragraph message."""
     paragraphs = [p for p in re.split(r"\n[ \t]*\n", message.strip()) if p.strip()]
     if len(paragraphs) < 2:
+        # The subject is never a footer, even when it looks like one.
         return ()
     lines = [line for line in paragraphs[-1].splitlines() if not line.startswith("#")]
     found: list[Footer] = []
+    continues = False
     for line in lines:
-        if line[:1] in (" ", "\t") and found:
-            last = found[-1]
-            found[-1] = Footer(last.key, f"{last.value} {line.strip()}")
+        if line[:1] in (" ", "\t"):
+            if continues:
+                last = found[-1]
+                found[-1] = Footer(last.key, f"{last.value} {line.strip()}")
             continue
         match = _FOOTER_LINE.match(line)
-        if match is None:
-            # Gerrit reads a paragraph as footers only if it looks like one;
-            # a stray prose line makes the whole paragraph prose.
-            return ()
-        found.append(Footer(match.group(1), match.group(2).strip()))
+        continues = match is not None
+        if match is not None:
+            found.append(Footer(match.group(1), match.group(2).strip()))
     return tuple(found)
 
 

@@ -60,6 +60,12 @@ def _decode_message(value: str) -> str:
     return urllib.parse.unquote_plus(value.replace("_", " "))
 
 
+def _exclusive(current: bool | None, wanted: bool, on: str, off: str) -> bool:
+    if current is not None and current != wanted:
+        raise PushOptionError(f"the options '{on}' and '{off}' are mutually exclusive")
+    return wanted
+
+
 def parse_options(items: list[str]) -> PushOptions:
     topic: str | None = None
     hashtags: list[str] = []
@@ -87,16 +93,17 @@ def parse_options(items: list[str]) -> PushOptions:
             case "cc":
                 ccs.append(urllib.parse.unquote(value))
             case "wip" | "work-in-progress":
-                wip = True
+                wip = _exclusive(wip, True, "wip", "ready")
             case "ready":
-                wip = False
+                wip = _exclusive(wip, False, "wip", "ready")
             case "private":
-                private = True
+                private = _exclusive(private, True, "private", "remove-private")
             case "remove-private":
-                private = False
+                private = _exclusive(private, False, "private", "remove-private")
             case "m" | "message":
                 message = _decode_message(value)
             case "notify":
+                value = value.upper()
                 if value not in NOTIFY_VALUES:
                     raise PushOptionError(
                         f"notify={value} is not one of {', '.join(NOTIFY_VALUES)}"
