@@ -242,6 +242,7 @@ ERRORS = [
     ("(" * (MAX_DEPTH + 1) + "5" + ")" * (MAX_DEPTH + 1), MAX_DEPTH + 1, "nests too deeply"),
     ("-" * (MAX_DEPTH + 1) + "5", MAX_DEPTH + 1, "nests too deeply"),
     (" ".join(["5"] * 300), None, "too many terms (300)"),
+    ("topic:a\x00b", 8, "character U+0000 at position 8 cannot appear"),
 ]
 
 
@@ -300,8 +301,17 @@ def test_quote(value: str, text: str) -> None:
     assert quote(value) == text
 
 
+# Values may hold any character a query can carry: everything but NUL and
+# lone surrogates, which the lexer refuses.
+_chars = st.characters(codec="utf-8", exclude_characters="\x00")
+
+
+def _txt(min_size: int = 0, max_size: int = 12) -> st.SearchStrategy[str]:
+    return st.text(_chars, min_size=min_size, max_size=max_size)
+
+
 def _text_value(*, empty: bool = False) -> st.SearchStrategy[str]:
-    return st.text(min_size=0 if empty else 1, max_size=12).filter(lambda v: not v.startswith("^"))
+    return _txt(0 if empty else 1).filter(lambda v: not v.startswith("^"))
 
 
 def _valid_regex(pattern: str) -> bool:
@@ -314,12 +324,12 @@ def _valid_regex(pattern: str) -> bool:
 
 _regexes = st.one_of(
     st.sampled_from(["stable/.*", "(master|main)", "a+b?", ".*\\.py", "x{2,3}"]),
-    st.text(max_size=8).filter(_valid_regex),
+    _txt(max_size=8).filter(_valid_regex),
 )
 _hex = st.text(alphabet="0123456789abcdef", min_size=4, max_size=40)
 _user = st.one_of(
     st.just(ast.SELF),
-    st.text(min_size=1, max_size=12).filter(lambda v: v == v.strip() and v.lower() != ast.SELF),
+    _txt(1).filter(lambda v: v == v.strip() and v.lower() != ast.SELF),
 )
 _label_user = _user.filter(lambda v: "," not in v)
 
@@ -338,7 +348,7 @@ def _text_terms() -> st.SearchStrategy[TextTerm]:
 
     return st.one_of(
         plain(TextField.PROJECT, Match.EXACT, _text_value()),
-        plain(TextField.PROJECT, Match.PREFIX, st.text(min_size=1, max_size=12)),
+        plain(TextField.PROJECT, Match.PREFIX, _txt(1)),
         regex(TextField.PROJECT),
         plain(
             TextField.BRANCH,
@@ -356,7 +366,7 @@ def _text_terms() -> st.SearchStrategy[TextTerm]:
         ),
         plain(TextField.FILE, Match.COMPONENT, _text_value()),
         regex(TextField.FILE),
-        plain(TextField.MESSAGE, Match.WORDS, st.text(max_size=12).filter(lambda v: v.split())),
+        plain(TextField.MESSAGE, Match.WORDS, _txt().filter(lambda v: v.split())),
     )
 
 
@@ -378,8 +388,7 @@ _terms: st.SearchStrategy[ast.Query] = st.one_of(
         st.from_regex(r"[A-Za-z0-9][A-Za-z0-9-]{0,10}", fullmatch=True),
         _label_values,
         st.none() | _label_user,
-        st.none()
-        | st.text(min_size=1, max_size=8).filter(lambda v: v == v.strip() and "," not in v),
+        st.none() | _txt(1, 8).filter(lambda v: v == v.strip() and "," not in v),
     ),
     st.integers(0, 10_000 * 365 * 86_400).map(AgeTerm),
     st.builds(

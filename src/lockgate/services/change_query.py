@@ -4,13 +4,48 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lockgate.adapters.db.change_search import search_changes
+from lockgate.adapters.db.engine import read_transaction
+from lockgate.core.query.ast import split_limit
+from lockgate.core.query.parser import parse_query
 from lockgate.core.review.model import Account
+from lockgate.services.errors import BadRequest
 
 if TYPE_CHECKING:
     from lockgate.services.review import QueryPage, ReviewService
+
+# Gerrit's default page, and the most one page may hold (Gerrit's default
+# queryLimit capability): `n=` and `limit:` can only lower it.
+DEFAULT_PAGE_SIZE = 500
+MAX_PAGE_SIZE = 500
 
 
 def query_changes(
     review: ReviewService, text: str, *, limit: int | None, start: int, viewer: Account | None
 ) -> QueryPage:
-    raise NotImplementedError("change search is being built")
+    """One page of the changes matching `text`, most recently updated first.
+
+    The page holds the smallest of `limit` (the caller's `n=`), the query's
+    `limit:` and MAX_PAGE_SIZE; `start` skips that many results. A malformed
+    query raises QueryError naming the token and its position.
+    """
+    from lockgate.services.review import QueryPage
+
+    if limit is not None and limit < 1:
+        raise BadRequest(f"the page size must be a positive number of changes, not {limit}")
+    if start < 0:
+        raise BadRequest(f"start must be 0 or more, not {start}")
+    query, query_limit = split_limit(parse_query(text))
+    page_size = min(DEFAULT_PAGE_SIZE if limit is None else limit, MAX_PAGE_SIZE)
+    if query_limit is not None:
+        page_size = min(page_size, query_limit)
+    with read_transaction(review.engine) as conn:
+        page = search_changes(
+            conn,
+            query,
+            viewer_id=viewer.id if viewer is not None else None,
+            now=review.clock(),
+            limit=page_size,
+            start=start,
+        )
+    return QueryPage(page.numbers, page.more)

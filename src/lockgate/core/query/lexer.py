@@ -48,10 +48,20 @@ _KEYWORDS = {"AND": Kind.AND, "OR": Kind.OR, "NOT": Kind.NOT}
 # Characters that end a word: they start or end something of their own.
 _DELIMITERS = frozenset('()"{}')
 _OPERATOR = re.compile(r"([A-Za-z_]+):")
+# NUL and lone surrogates can be neither stored nor sent to PostgreSQL, so no
+# value containing them can match: refuse them up front, with a position.
+_UNUSABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def tokenize(text: str) -> list[Token]:
     """The tokens of `text`, ending with one END token; QueryError on a lexical error."""
+    unusable = _UNUSABLE.search(text)
+    if unusable:
+        offset = unusable.start()
+        raise QueryError(
+            f"character U+{ord(unusable.group()):04X} {at(offset)} cannot appear in a query",
+            position=offset + 1,
+        )
     tokens: list[Token] = []
     i = 0
     n = len(text)

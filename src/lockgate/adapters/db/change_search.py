@@ -1,0 +1,296 @@
+"""Change search on the database: the query AST compiled to one SELECT of change numbers.
+
+This is the only database-specific part of the search language; the parser
+and AST live in `lockgate.core.query`. Results come most recently updated
+first (`updated_at DESC, number DESC`, so that pages are stable), and a page
+fetches one row more than it shows to know whether more follow.
+
+The common queries stay on indexes: `status:open project:P` on
+ix_changes_project_status_updated, `owner:U` on ix_changes_owner_updated
+(accounts are resolved to ids first), a change number on the primary key,
+`commit:` on ix_patch_sets_commit_sha through a range on the prefix, and
+reviewers and hashtags through `IN (subquery)` on their own indexes.
+
+Every predicate is true or false, never NULL (nullable columns are guarded),
+so that negation means "every change the term does not match".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    exists,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.exc import DBAPIError
+
+from lockgate.adapters.db import tables as t
+from lockgate.core.query import ast
+from lockgate.core.query.errors import QueryError, at
+from lockgate.core.query.render import to_text
+from lockgate.core.review.model import ChangeStatus
+
+_c = t.changes.c
+_CLOSED = (ChangeStatus.MERGED.value, ChangeStatus.ABANDONED.value)
+_STATUS_VALUES = {
+    ast.Status.OPEN: (ChangeStatus.NEW.value,),
+    ast.Status.CLOSED: _CLOSED,
+    ast.Status.MERGED: (ChangeStatus.MERGED.value,),
+    ast.Status.ABANDONED: (ChangeStatus.ABANDONED.value,),
+}
+_TEXT_COLUMNS = {
+    ast.TextField.PROJECT: _c.project,
+    ast.TextField.BRANCH: _c.branch,
+    ast.TextField.TOPIC: _c.topic,
+}
+_ACCOUNT_ID = re.compile(r"[0-9]{1,10}")
+_NAME_AND_EMAIL = re.compile(r".*<([^<>]+)>\s*")
+_INVALID_REGULAR_EXPRESSION = "2201B"  # PostgreSQL's SQLSTATE
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    numbers: list[int]
+    more: bool
+
+
+def search_changes(
+    conn: Connection,
+    query: ast.Query | None,
+    *,
+    viewer_id: int | None,
+    now: int,
+    limit: int,
+    start: int = 0,
+) -> SearchPage:
+    """One page of the changes matching `query` (None matches every change) that the
+    viewer may see; QueryError for a query the database cannot answer."""
+    compiler = _Compiler(conn, viewer_id=viewer_id, now=now)
+    statement = compiler.select(query).offset(start).limit(limit + 1)
+    try:
+        numbers = list(conn.execute(statement).scalars())
+    except DBAPIError as error:
+        sqlstate = getattr(error.orig, "sqlstate", None)
+        if sqlstate != _INVALID_REGULAR_EXPRESSION or not compiler.regexes:
+            raise
+        # The parser checked the pattern with Python's re; PostgreSQL's
+        # dialect differs in places (lookbehind, some escapes).
+        terms = ", ".join(f"'{to_text(term)}' {at(term.offset)}" for term in compiler.regexes)
+        detail = str(error.orig).splitlines()[0]
+        raise QueryError(
+            f"PostgreSQL cannot run the regular expression in {terms}: {detail}",
+            position=compiler.regexes[0].offset + 1,
+        ) from None
+    return SearchPage(numbers[:limit], len(numbers) > limit)
+
+
+def compile_search(
+    conn: Connection, query: ast.Query | None, *, viewer_id: int | None, now: int
+) -> Select[Any]:
+    """The ordered SELECT of matching change numbers, without offset or limit
+    (for EXPLAIN in tests and for callers that page differently)."""
+    return _Compiler(conn, viewer_id=viewer_id, now=now).select(query)
+
+
+def visible_to(viewer_id: int | None) -> ColumnElement[bool]:
+    """Changes the viewer may see: private ones only by their owner and reviewers,
+    as in Gerrit. (Project read permissions will add to this.)"""
+    public = _c.private == false()
+    if viewer_id is None:
+        return public
+    reviewing = select(t.change_reviewers.c.change_number).where(
+        t.change_reviewers.c.account_id == viewer_id
+    )
+    return or_(public, _c.owner_id == viewer_id, _c.number.in_(reviewing))
+
+
+class _Compiler:
+    def __init__(self, conn: Connection, *, viewer_id: int | None, now: int) -> None:
+        self.conn = conn
+        self.viewer_id = viewer_id
+        self.now = now
+        self.regexes: list[ast.TextTerm] = []
+
+    def select(self, query: ast.Query | None) -> Select[Any]:
+        conditions = [visible_to(self.viewer_id)]
+        if query is not None:
+            conditions.append(self.compile(query))
+        return select(_c.number).where(*conditions).order_by(_c.updated_at.desc(), _c.number.desc())
+
+    def compile(self, node: ast.Query) -> ColumnElement[bool]:
+        if isinstance(node, ast.And):
+            return and_(*(self.compile(child) for child in node.children))
+        if isinstance(node, ast.Or):
+            return or_(*(self.compile(child) for child in node.children))
+        if isinstance(node, ast.Not):
+            return not_(self.compile(node.child))
+        if isinstance(node, ast.StatusTerm):
+            values = _STATUS_VALUES[node.status]
+            return _c.status == values[0] if len(values) == 1 else _c.status.in_(values)
+        if isinstance(node, ast.FlagTerm):
+            return self.flag(node)
+        if isinstance(node, ast.TextTerm):
+            return self.text(node)
+        if isinstance(node, ast.ChangeNumber):
+            return _c.number == node.number
+        if isinstance(node, ast.ChangeKey):
+            return _hex_prefix(_c.change_key, node.key, full_length=41)
+        if isinstance(node, ast.Commit):
+            # Any patch set, as in Gerrit: an old SHA still finds its change.
+            ps = t.patch_sets.c
+            matching = select(ps.change_number).where(
+                _hex_prefix(ps.commit_sha, node.prefix, full_length=40)
+            )
+            return _c.number.in_(matching)
+        if isinstance(node, ast.UserTerm):
+            return self.user(node)
+        if isinstance(node, ast.AgeTerm):
+            return _c.updated_at < self.now - node.seconds * 1_000_000
+        if isinstance(node, ast.DateTerm):
+            if node.bound is ast.Bound.BEFORE:
+                return _c.updated_at <= node.micros
+            return _c.updated_at >= node.micros
+        if isinstance(node, ast.LabelTerm):
+            raise _not_yet(node, "label:", "votes are not recorded for search yet")
+        # LimitTerm: split_limit takes these out before compiling.
+        raise QueryError(
+            f"'limit:' {at(node.offset)} caps the whole query; put it at the top level",
+            position=node.offset + 1,
+        )
+
+    def flag(self, node: ast.FlagTerm) -> ColumnElement[bool]:
+        if node.flag is ast.Flag.WIP:
+            return _c.work_in_progress == true()
+        if node.flag is ast.Flag.PRIVATE:
+            return _c.private == true()
+        raise _not_yet(node, "is:reviewed", "votes are not recorded for search yet")
+
+    def text(self, node: ast.TextTerm) -> ColumnElement[bool]:
+        if node.match is ast.Match.REGEX:
+            self.regexes.append(node)
+        if node.field in _TEXT_COLUMNS:
+            column = _TEXT_COLUMNS[node.field]
+            if node.field is not ast.TextField.TOPIC:
+                return self.match(column, node)
+            if node.match is ast.Match.EXACT and not node.value:
+                return or_(column.is_(None), column == "")  # topic:"" is "no topic"
+            return and_(column.is_not(None), self.match(column, node))
+        if node.field is ast.TextField.HASHTAG:
+            # Hashtags match without regard to case, as in Gerrit.
+            h = t.change_hashtags.c
+            tagged = select(h.change_number).where(func.lower(h.hashtag) == node.value.lower())
+            return _c.number.in_(tagged)
+        ps = t.patch_sets.c
+        current = [ps.change_number == _c.number, ps.number == _c.current_patch_set]
+        if node.field is ast.TextField.FILE:
+            f = t.patch_set_files.c
+            touched = (
+                select(f.path)
+                .join(t.patch_sets, ps.id == f.patch_set_id)
+                .where(*current, self.match(f.path, node))
+            )
+            return exists(touched)
+        # MESSAGE: every word somewhere in the current commit message.
+        words = node.value.lower().split()
+        message = func.lower(ps.message)
+        return exists(
+            select(ps.id).where(*current, *(self.contains(message, word) for word in words))
+        )
+
+    def match(self, column: ColumnElement[str], node: ast.TextTerm) -> ColumnElement[bool]:
+        value = node.value
+        if node.match is ast.Match.EXACT:
+            return column == value
+        if node.match is ast.Match.PREFIX:
+            # substr, not LIKE: LIKE ignores case on SQLite but not on PostgreSQL.
+            return func.substr(column, 1, len(value)) == value
+        if node.match is ast.Match.SUBSTRING:
+            return self.contains(func.lower(column), value.lower())
+        if node.match is ast.Match.REGEX:
+            # Gerrit's regexes match the whole value; `^` only marks them.
+            return column.regexp_match(f"^(?:{value})$")
+        if node.match is ast.Match.COMPONENT:
+            # The full path, or whole components of it: file:api.py matches
+            # nova/api.py, file:nova matches nova/api.py, file:ova does not.
+            return self.contains("/" + column + "/", f"/{value}/")
+        raise QueryError(  # pragma: no cover - every Match is handled above
+            f"'{to_text(node)}' {at(node.offset)} cannot be searched", position=node.offset + 1
+        )
+
+    def contains(self, haystack: ColumnElement[str], needle: str) -> ColumnElement[bool]:
+        """Case-sensitive substring test; instr/strpos need no LIKE escaping and
+        behave the same on both databases."""
+        if self.conn.dialect.name == "sqlite":
+            return func.instr(haystack, needle) > 0
+        return func.strpos(haystack, needle) > 0
+
+    def user(self, node: ast.UserTerm) -> ColumnElement[bool]:
+        ids = self.accounts(node)
+        if node.role is ast.Role.OWNER:
+            return _c.owner_id.in_(ids)
+        r = t.change_reviewers.c
+        reviewing = select(r.change_number).where(r.account_id.in_(ids), r.state == "REVIEWER")
+        return _c.number.in_(reviewing)
+
+    def accounts(self, node: ast.UserTerm) -> list[int]:
+        """The ids of the accounts a user value names: self, an id, a username, an
+        email or a full name (the last two without regard to case)."""
+        user = node.user
+        if user == ast.SELF:
+            if self.viewer_id is None:
+                raise QueryError(
+                    f"'{node.role.value}:self' {at(node.offset)} needs a signed-in user; "
+                    "sign in, or name the account",
+                    position=node.offset + 1,
+                )
+            return [self.viewer_id]
+        a = t.accounts.c
+        email = user
+        name_and_email = _NAME_AND_EMAIL.fullmatch(user)
+        if name_and_email:  # "Full Name <email>", as git and Gerrit print people
+            email = name_and_email.group(1).strip()
+        conditions = [
+            a.username == user,
+            func.lower(a.email) == email.lower(),
+            func.lower(a.full_name) == user.lower(),
+        ]
+        if _ACCOUNT_ID.fullmatch(user) and int(user) < 2**31:
+            conditions.append(a.id == int(user))
+        ids = list(self.conn.execute(select(a.id).where(or_(*conditions))).scalars())
+        if not ids:
+            raise QueryError(
+                f"account '{user}' not found (in '{to_text(node)}' {at(node.offset)}); "
+                "give a username, email, full name or account id",
+                position=node.offset + 1,
+            )
+        return sorted(ids)
+
+
+def _hex_prefix(
+    column: ColumnElement[str], prefix: str, *, full_length: int
+) -> ColumnElement[bool]:
+    """Equality for a full value, else a range that an index on `column` serves
+    (hex and `I` sort the same in every collation)."""
+    if len(prefix) >= full_length:
+        return column == prefix
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(column >= prefix, column < upper)
+
+
+def _not_yet(node: ast.LabelTerm | ast.FlagTerm, operator: str, why: str) -> QueryError:
+    return QueryError(
+        f"{operator} is not supported yet: {why} (in '{to_text(node)}' {at(node.offset)})",
+        position=node.offset + 1,
+    )
