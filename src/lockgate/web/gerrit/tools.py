@@ -1,7 +1,28 @@
-"""Gerrit REST: tools endpoints."""
+"""Gerrit REST: GET /tools/hooks/commit-msg, the Change-Id hook as a shell script.
+
+git-review (`--remote-hook`) and the setup instructions people copy fetch it
+from the host root and save it as `.git/hooks/commit-msg`.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from importlib import resources
 
-routes: list[BaseRoute] = []
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+HOOK_RESOURCE = "commit_msg_hook.sh"
+
+
+def hook_script() -> bytes:
+    return resources.files("lockgate.web.gerrit").joinpath(HOOK_RESOURCE).read_bytes()
+
+
+async def get_commit_msg_hook(request: Request) -> Response:
+    return Response(hook_script(), media_type="text/plain; charset=utf-8")
+
+
+routes: list[BaseRoute] = [
+    Route("/tools/hooks/commit-msg", get_commit_msg_hook, methods=["GET"]),
+]
