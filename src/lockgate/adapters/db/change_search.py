@@ -110,10 +110,13 @@ def visible_to(viewer_id: int | None) -> ColumnElement[bool]:
     public = _c.private == false()
     if viewer_id is None:
         return public
-    reviewing = select(t.change_reviewers.c.change_number).where(
-        t.change_reviewers.c.account_id == viewer_id
+    # Correlated on the reviewers' primary key, so it runs only for the few
+    # private rows rather than collecting every change the viewer reviews.
+    r = t.change_reviewers.c
+    reviewing = exists(
+        select(r.account_id).where(r.change_number == _c.number, r.account_id == viewer_id)
     )
-    return or_(public, _c.owner_id == viewer_id, _c.number.in_(reviewing))
+    return or_(public, _c.owner_id == viewer_id, reviewing)
 
 
 class _Compiler:
