@@ -25,15 +25,20 @@ def git(cwd: Path, *args: str, check: bool = True, env: dict[str, str] | None = 
 @dataclass(frozen=True)
 class Pushed:
     code: int
-    output: str  # stdout and stderr together, as a person sees them
+    output: str  # stderr then stdout, as a person sees them
 
     @property
     def ok(self) -> bool:
         return self.code == 0
 
+    @property
+    def lines(self) -> list[str]:
+        """The output's lines without the blanks git pads `remote:` lines with."""
+        return [line.rstrip() for line in self.output.splitlines()]
+
 
 def push(cwd: Path, url: str, *refspecs: str, options: tuple[str, ...] = ()) -> Pushed:
-    args = ["git", "push", "--porcelain", url, *refspecs]
+    args = ["git", "push", url, *refspecs]
     for option in options:
         args[2:2] = ["-o", option]
     result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)
