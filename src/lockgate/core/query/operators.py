@@ -84,7 +84,10 @@ def _regex(token: Token, pattern: str) -> str:
     try:
         re.compile(f"^(?:{pattern})$")
     except (re.error, OverflowError, RecursionError) as error:
-        raise _error(token, f"invalid regular expression '^{pattern}': {error}") from None
+        # re.error's own "at position N" counts within the pattern: leave it
+        # out so that the only position in the message is the query's.
+        reason = error.msg if isinstance(error, re.error) else str(error)
+        raise _error(token, f"invalid regular expression '^{pattern}': {reason}") from None
     return pattern
 
 
