@@ -168,6 +168,10 @@ class RepoStore:
         message: str,
         author: Person,
     ) -> str:
+        if tree == EMPTY_TREE:
+            # git knows the empty tree without storing it, but fsck and other
+            # git implementations want every tree a commit names written down.
+            self.git(project, "mktree", input=b"")
         args = ["commit-tree", tree]
         for parent in parents:
             args += ["-p", parent]
