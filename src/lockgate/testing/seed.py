@@ -78,13 +78,19 @@ def make_tree(git_dir: Path, base: str | None, files: Files) -> str:
             _git(git_dir, "read-tree", base, env=env)
         else:
             _git(git_dir, "read-tree", "--empty", env=env)
+        entries = []
         for path, content in files.items():
             if content is None:
-                _git(git_dir, "update-index", "--force-remove", "--", path, env=env)
+                # Mode 0 removes the path (update-index --index-info), as no
+                # work tree exists for --force-remove in a bare repository.
+                entries.append(f"0 {ZERO_SHA}\t{path}")
                 continue
             data = content.encode() if isinstance(content, str) else content
             blob = _git(git_dir, "hash-object", "-w", "--stdin", input=data)
-            _git(git_dir, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
+            entries.append(f"100644 {blob}\t{path}")
+        if entries:
+            index_info = ("\n".join(entries) + "\n").encode()
+            _git(git_dir, "update-index", "--index-info", input=index_info, env=env)
         return _git(git_dir, "write-tree", env=env)
 
 
