@@ -13,7 +13,9 @@ def generate_repo(path: Path, *, commits: int, files: int, progress: bool = True
     """
     if (path / "HEAD").exists():
         return path
-    subprocess.run(["git", "init", "--bare", "-q", "--initial-branch=master", str(path)], check=True)
+    subprocess.run(
+        ["git", "init", "--bare", "-q", "--initial-branch=master", str(path)], check=True
+    )
     proc = subprocess.Popen(
         ["git", "--git-dir", str(path), "fast-import", "--quiet", "--done"],
         stdin=subprocess.PIPE,

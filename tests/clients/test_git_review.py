@@ -69,7 +69,14 @@ def workspace(sqlite_server: LiveServer, tmp_path: Path) -> Path:
     run(seed, "git", "add", ".gitreview")
     run(seed, "git", "commit", "-q", "-m", "Add .gitreview")
     admin, password = server.admin
-    run(seed, "git", "push", "-q", server.git_url("demo", user=admin, password=password), "HEAD:master")
+    run(
+        seed,
+        "git",
+        "push",
+        "-q",
+        server.git_url("demo", user=admin, password=password),
+        "HEAD:master",
+    )
 
     work = tmp_path / "demo"
     run(tmp_path, "git", "clone", "-q", server.git_url("demo"), str(work))
