@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from lockgate.services.uploads import Command, HookReply
+from lockgate.services.push_records import Command, HookReply
 from lockgate.web.auth import services_of
 
 log = logging.getLogger(__name__)
