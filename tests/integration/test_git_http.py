@@ -343,3 +343,23 @@ def test_the_cgi_runner_answers_500_when_the_program_fails_early() -> None:
 
     assert client.sent[0]["status"] == 500
     assert b"broken" in client.sent[1]["body"]
+
+
+def test_a_read_only_project_takes_no_uploads(served: LiveServer, tmp_path: Path) -> None:
+    served.services.projects.create("frozen", create_empty_commit=True)
+    alice = contributor(served, tmp_path, "frozen", "alice")
+    alice.commit("Too late", change_id=new_change_id())
+    with served.services.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE projects SET state = :s WHERE name = 'frozen'"),
+            {"s": ProjectState.READ_ONLY.value},
+        )
+
+    pushed = alice.push("HEAD:refs/for/master")
+
+    assert not pushed.ok
+    assert (
+        " ! [remote rejected] HEAD -> refs/for/master "
+        "(prohibited by Gerrit: project state READ_ONLY does not permit write)"
+    ) in pushed.output
+    assert served.services.repos.refs("frozen", "refs/changes/") == {}

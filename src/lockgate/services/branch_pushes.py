@@ -102,15 +102,14 @@ class BranchPushes:
             return "not a Gerrit project"
         ref = command.ref
         if ref.startswith(FOR):
-            if not self.permissions.can_upload(account, project):
-                return "prohibited by Gerrit: sign in with your HTTP password to upload changes"
             if FOR.rstrip("/") not in self.repos.config_values(
                 project.name, "receive.procReceiveRefs"
             ):
                 # Without it receive-pack would create a literal refs/for ref.
                 self.repos.configure(project.name)
                 return "repository settings were incomplete and are now restored; push again"
-            return self.permissions.write_refusal(project)
+            # proc-receive refuses what else is wrong, with a reason of its own.
+            return None
         if ref.startswith(CHANGES):
             return (
                 "refs/changes/* are created by lockgate: push to refs/for/<branch> "

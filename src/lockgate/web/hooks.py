@@ -2,15 +2,14 @@
 
 `POST /internal/git-hooks/{hook}` with the JSON that `lockgate.cli.git_hook`
 sends. Only git processes this server started know the token; anyone else
-gets 403. The service runs in Starlette's thread
-pool, where it may block on git and the database.
+gets 403. The service runs in Starlette's thread pool, where it may block on
+git and the database while the event loop goes on serving the push itself.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
-import logging
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -20,8 +19,6 @@ from starlette.routing import BaseRoute, Route
 
 from lockgate.services.push_records import Command, HookReply
 from lockgate.web.auth import services_of
-
-log = logging.getLogger(__name__)
 
 TOKEN_HEADER = "x-lockgate-hook-token"
 
