@@ -141,7 +141,7 @@ def test_a_contributor_uploads_amends_stacks_and_downloads_changes(
 
     run(workspace, "git", "checkout", "-q", "master")
     run(workspace, "git", "reset", "-q", "--hard", "origin/master")
-    review(workspace, "-x", str(by_subject["Add a"]))
+    review(workspace, "-X", str(by_subject["Add a"]))
     assert (workspace / "a.txt").read_text() == "a\n"
     log = run(workspace, "git", "log", "-1", "--format=%B").stdout
     assert "cherry picked from commit" in log
