@@ -41,9 +41,7 @@ def _options(request: Request) -> ChangeOptions:
     return parse_options(request.query_params.getlist("o"))
 
 
-def _render(
-    request: Request, numbers: list[int], options: ChangeOptions
-) -> tuple[list[dict[str, Any]], ChangeRenderer]:
+def _render(request: Request, numbers: list[int], options: ChangeOptions) -> list[dict[str, Any]]:
     review = _review(request)
     views = load_views(review, numbers, options.load_options(), commits_of=options.commits_of)
     renderer = ChangeRenderer(
@@ -52,7 +50,7 @@ def _render(
         submit_types=views.submit_types,
         subjects=views.subjects,
     )
-    return [renderer.change(detail) for detail in views.details], renderer
+    return [renderer.change(detail) for detail in views.details]
 
 
 def query_changes(request: Request) -> Response:
@@ -65,7 +63,7 @@ def query_changes(request: Request) -> Response:
     results: list[list[dict[str, Any]]] = []
     for text in queries:
         page = review.query(text, limit=limit, start=start, viewer=viewer)
-        infos, _ = _render(request, page.numbers, options)
+        infos = _render(request, page.numbers, options)
         if page.more and infos:
             infos[-1]["_more_changes"] = True
         results.append(infos)
@@ -76,8 +74,8 @@ def _change(request: Request, options: ChangeOptions) -> Response:
     review = _review(request)
     request_account(request)
     change = review.resolve(request.path_params["change_id"])
-    infos, _ = _render(request, [change.number], options)
-    return gerrit_json(infos[0])
+    [info] = _render(request, [change.number], options)
+    return gerrit_json(info)
 
 
 def get_change(request: Request) -> Response:

@@ -6,6 +6,7 @@ from the host root and save it as `.git/hooks/commit-msg`.
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 
 from starlette.requests import Request
@@ -15,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 HOOK_RESOURCE = "commit_msg_hook.sh"
 
 
+@functools.cache
 def hook_script() -> bytes:
     return resources.files("lockgate.web.gerrit").joinpath(HOOK_RESOURCE).read_bytes()
 
