@@ -12,6 +12,7 @@ from lockgate.adapters.db import change_store
 from lockgate.adapters.db.account_store import accounts_by_ids
 from lockgate.adapters.db.engine import read_transaction
 from lockgate.adapters.git.repos import RepoStore
+from lockgate.core.review import events
 from lockgate.core.review.footers import CHANGE_ID
 from lockgate.core.review.model import Account, Change, ChangeDetail, CommitInfo, PatchSet
 from lockgate.services.accounts import AccountService
@@ -71,7 +72,7 @@ class ReviewService:
         self.public_url = public_url
 
     def change_url(self, project: str, number: int) -> str:
-        return f"{self.public_url}c/{project}/+/{number}"
+        return events.change_url(self.public_url, project, number)
 
     # --- finding changes ----------------------------------------------------
 
