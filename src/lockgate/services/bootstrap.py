@@ -13,7 +13,9 @@ from lockgate.adapters.db.migrate import schema_status, upgrade
 from lockgate.adapters.git.repos import RepoStore
 from lockgate.adapters.site import Settings, Site, SiteError
 from lockgate.services.accounts import ADMINISTRATORS, AccountService
+from lockgate.services.change_writes import ChangeWriter
 from lockgate.services.clock import Clock, system_clock
+from lockgate.services.labels import LabelConfig
 from lockgate.services.permissions import Permissions
 from lockgate.services.projects import ProjectService
 from lockgate.services.review import ReviewService
@@ -32,6 +34,8 @@ class Services:
     clock: Clock
     permissions: Permissions
     uploads: UploadService
+    labels: LabelConfig
+    writer: ChangeWriter
     # Proves to the server that a git hook call comes from a git process it started.
     hook_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
@@ -76,6 +80,8 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
         clock,
         permissions=permissions,
         uploads=uploads,
+        labels=LabelConfig(engine, projects),
+        writer=ChangeWriter(engine, clock, settings.server.url),
     )
 
 

@@ -17,8 +17,21 @@ from starlette.types import Receive, Scope, Send
 from lockgate.core.query.errors import QueryError
 from lockgate.services.bootstrap import Services
 from lockgate.services.errors import ServiceError, Unauthorized
+from lockgate.web import events
 from lockgate.web.auth import AUTH_REQUIRED, REALM
-from lockgate.web.gerrit import accounts, changes, config, groups, projects, tools
+from lockgate.web.gerrit import (
+    access,
+    accounts,
+    change_edits,
+    changes,
+    config,
+    diffs,
+    groups,
+    projects,
+    review,
+    submit,
+    tools,
+)
 from lockgate.web.gerrit.responses import plain_error
 from lockgate.web.git import GitHttp, is_git_path
 from lockgate.web.hooks import routes as hook_routes
@@ -29,6 +42,12 @@ log = logging.getLogger(__name__)
 def _routes() -> list[BaseRoute]:
     return [
         *changes.routes,
+        *review.routes,
+        *change_edits.routes,
+        *submit.routes,
+        *diffs.routes,
+        *access.routes,
+        *events.routes,
         *accounts.routes,
         *groups.routes,
         *projects.routes,

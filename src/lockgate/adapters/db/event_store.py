@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from lockgate.adapters.db import tables as t
+from lockgate.adapters.db.locks import lock_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,11 @@ def append_event(
     project: str | None = None,
     change_number: int | None = None,
 ) -> int:
+    # Sequence numbers must be visible in commit order, or a consumer that has
+    # read up to N could later miss an event N-1 committed after N. SQLite's
+    # writers are serial already; on PostgreSQL the lock, held to commit, makes
+    # them serial for the part of the transaction after the append.
+    lock_name(conn, "event-log")
     result = conn.execute(
         insert(t.events).values(
             type=payload["type"],
@@ -47,3 +53,11 @@ def events_after(conn: Connection, seq: int, limit: int = 1000) -> list[StoredEv
         select(t.events).where(t.events.c.seq > seq).order_by(t.events.c.seq).limit(limit)
     ).all()
     return [StoredEvent(r.seq, r.type, r.created_at, json.loads(r.payload)) for r in rows]
+
+
+def last_seq(conn: Connection) -> int:
+    """The sequence number of the newest event, 0 when there is none."""
+    from sqlalchemy import func
+
+    value = conn.execute(select(func.max(t.events.c.seq))).scalar()
+    return int(value or 0)

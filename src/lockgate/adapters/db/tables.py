@@ -180,3 +180,117 @@ events = Table(
     Column("change_number", Integer),
     Column("payload", Text, nullable=False),  # the stream-events JSON
 )
+
+# --- review part 2: votes, comments, access, labels, footers, deliveries ---
+
+# One row per (patch set, voter, label): the voter's current vote on that patch
+# set. A vote of 0 is kept only while it replaces an earlier one (the event's
+# oldValue needs it); a change's votes are those of its current patch set.
+approvals = Table(
+    "approvals",
+    metadata,
+    Column("change_number", Integer, ForeignKey("changes.number"), primary_key=True),
+    Column("patch_set", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
+    Column("label", String(255), primary_key=True),
+    Column("value", Integer, nullable=False),
+    Column("granted_at", BigInteger, nullable=False),
+    Column("tag", String(255)),
+    Column("post_submit", Boolean, nullable=False, default=False),
+    Column("copied", Boolean, nullable=False, default=False),
+    # label: queries look up (label, value) and join back to the change.
+    Index("ix_approvals_label_value", "label", "value", "change_number"),
+    Index("ix_approvals_account", "account_id"),
+)
+
+# Published inline comments (drafts are not kept server side yet).
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("change_number", Integer, ForeignKey("changes.number"), nullable=False),
+    Column("patch_set", Integer, nullable=False),
+    Column("path", Text, nullable=False),
+    Column("side", String(16), nullable=False, default="REVISION"),  # REVISION or PARENT
+    Column("parent_number", Integer),  # PARENT side of a merge: which parent
+    Column("line", Integer),
+    Column("start_line", Integer),
+    Column("start_character", Integer),
+    Column("end_line", Integer),
+    Column("end_character", Integer),
+    Column("in_reply_to", String(64)),
+    Column("message", Text, nullable=False),
+    Column("author_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("unresolved", Boolean, nullable=False, default=False),
+    Column("change_message_id", String(64)),
+    Column("tag", String(255)),
+    Index("ix_comments_change", "change_number", "patch_set"),
+)
+
+# Access sections of project.config, one row per rule. A permission marked
+# exclusive with no rule is kept as a row with no group.
+access_rules = Table(
+    "access_rules",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project", String(255), nullable=False),
+    Column("ref_pattern", String(1024), nullable=False),
+    Column("permission", String(255), nullable=False),
+    Column("exclusive", Boolean, nullable=False, default=False),
+    Column("group_uuid", String(64)),
+    Column("action", String(16), nullable=False, default="ALLOW"),
+    Column("min_value", Integer),
+    Column("max_value", Integer),
+    Column("force", Boolean, nullable=False, default=False),
+    Index("ix_access_rules_project", "project"),
+)
+
+# Label types a project defines (review categories); children inherit their
+# parents' up to All-Projects. `definition` is the label's JSON.
+label_types = Table(
+    "label_types",
+    metadata,
+    Column("project", String(255), primary_key=True),
+    Column("name", String(255), primary_key=True),
+    Column("position", Integer, nullable=False, default=0),
+    Column("definition", Text, nullable=False),
+)
+
+# Footers later issues act on (Closes-Bug, Partial-Bug, Related-Bug,
+# Depends-On), as written in each patch set's commit message.
+patch_set_footers = Table(
+    "patch_set_footers",
+    metadata,
+    Column("change_number", Integer, ForeignKey("changes.number"), primary_key=True),
+    Column("patch_set", Integer, primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("key", String(64), nullable=False),
+    Column("value", Text, nullable=False),
+    Index("ix_patch_set_footers_key", "key"),
+)
+
+# How far each webhook has delivered the event log, so that a restart resumes
+# where it stopped: an event is delivered once it is below the cursor.
+webhook_cursors = Table(
+    "webhook_cursors",
+    metadata,
+    Column("webhook", String(255), primary_key=True),
+    Column("delivered_seq", Integer, nullable=False, default=0),
+)
+
+# Every attempt to deliver an event to a webhook, for the admin's delivery log.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("webhook", String(255), nullable=False),
+    Column("event_seq", Integer, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("attempted_at", BigInteger, nullable=False),
+    Column("status_code", Integer),
+    Column("error", Text),
+    Column("succeeded", Boolean, nullable=False, default=False),
+    Column("duration_ms", Integer),
+    Index("ix_webhook_deliveries_webhook", "webhook", "id"),
+)

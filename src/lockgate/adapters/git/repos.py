@@ -202,9 +202,7 @@ class RepoStore:
             args += ["--not", old]
         return self.git(project, *args).split()
 
-    def rev_list(
-        self, project: str, include: str, exclude: Sequence[str], limit: int
-    ) -> list[str]:
+    def rev_list(self, project: str, include: str, exclude: Sequence[str], limit: int) -> list[str]:
         """Commits reachable from `include` and from none of `exclude`, newest first;
         at most `limit`."""
         args = ["rev-list", f"--max-count={limit}", include]
@@ -263,6 +261,16 @@ class RepoStore:
             commit.sha,
         )
         return _parse_diff_tree(raw, lambda blobs: self.blob_sizes(project, blobs))
+
+    def read_blob(self, project: str, commit: str, path: str) -> bytes | None:
+        """The bytes of `path` in `commit`'s tree, or None when it holds no such file."""
+        try:
+            kind = self.git(project, "cat-file", "-t", f"{commit}:{path}").strip()
+        except GitError:
+            return None
+        if kind != "blob":
+            return None
+        return self._run(self.path(project), "cat-file", "blob", f"{commit}:{path}")
 
     def blob_sizes(self, project: str, blobs: Iterable[str]) -> dict[str, int]:
         wanted = [b for b in dict.fromkeys(blobs) if b != ZERO_SHA]

@@ -7,6 +7,8 @@ callers pass "now" in microseconds, as the rest of the core counts time.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from lockgate.core.review.model import Account, Change, PatchSet, Person
@@ -140,3 +142,162 @@ def ref_updated(
         "submitter": account_attr(submitter),
         "refUpdate": {"oldRev": old, "newRev": new, "refName": ref, "project": project},
     }
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeEventSubject:
+    """What every change event names: the change as it is after the fact, its
+    current patch set, and the accounts those show."""
+
+    change: Change
+    patch_set: PatchSet
+    owner: Account | None
+    uploader: Account | None
+    public_url: str
+    now: int
+
+
+def _about(kind: str, subject: ChangeEventSubject, *, with_patch_set: bool = True) -> Json:
+    event = _change_event(kind, subject.change, subject.now)
+    if with_patch_set:
+        event["patchSet"] = patch_set_attr(subject.patch_set, uploader=subject.uploader)
+    event["change"] = change_attr(
+        subject.change,
+        owner=subject.owner,
+        public_url=subject.public_url,
+        message=subject.patch_set.commit.message,
+    )
+    return event
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalChange:
+    """One label of a `comment-added` event: the voter's vote after the review,
+    and the vote before it when this review changed it."""
+
+    label: str
+    value: int
+    old_value: int | None = None
+
+
+def approval_attr(approval: ApprovalChange) -> Json:
+    # Values are strings, and oldValue is present only when this review changed
+    # the vote: Zuul's approval triggers rely on both.
+    attr: Json = {
+        "type": approval.label,
+        "description": approval.label,
+        "value": str(approval.value),
+    }
+    if approval.old_value is not None and approval.old_value != approval.value:
+        attr["oldValue"] = str(approval.old_value)
+    return attr
+
+
+def comment_added(
+    subject: ChangeEventSubject,
+    *,
+    author: Account | None,
+    approvals: Sequence[ApprovalChange],
+    comment: str,
+) -> Json:
+    event = _about("comment-added", subject)
+    event["author"] = account_attr(author)
+    event["approvals"] = [approval_attr(a) for a in approvals]
+    event["comment"] = comment
+    return event
+
+
+def change_abandoned(
+    subject: ChangeEventSubject, *, abandoner: Account | None, reason: str
+) -> Json:
+    event = _about("change-abandoned", subject)
+    event["abandoner"] = account_attr(abandoner)
+    event["reason"] = reason
+    return event
+
+
+def change_restored(subject: ChangeEventSubject, *, restorer: Account | None, reason: str) -> Json:
+    event = _about("change-restored", subject)
+    event["restorer"] = account_attr(restorer)
+    event["reason"] = reason
+    return event
+
+
+def topic_changed(
+    subject: ChangeEventSubject, *, changer: Account | None, old_topic: str | None
+) -> Json:
+    event = _about("topic-changed", subject, with_patch_set=False)
+    event["changer"] = account_attr(changer)
+    if old_topic:
+        event["oldTopic"] = old_topic
+    return event
+
+
+def wip_state_changed(subject: ChangeEventSubject, *, changer: Account | None) -> Json:
+    event = _about("wip-state-changed", subject)
+    event["changer"] = account_attr(changer)
+    return event
+
+
+def private_state_changed(subject: ChangeEventSubject, *, changer: Account | None) -> Json:
+    event = _about("private-state-changed", subject)
+    event["changer"] = account_attr(changer)
+    return event
+
+
+def hashtags_changed(
+    subject: ChangeEventSubject,
+    *,
+    editor: Account | None,
+    added: Sequence[str],
+    removed: Sequence[str],
+) -> Json:
+    event = _about("hashtags-changed", subject, with_patch_set=False)
+    event["editor"] = account_attr(editor)
+    if added:
+        event["added"] = list(added)
+    if removed:
+        event["removed"] = list(removed)
+    event["hashtags"] = list(subject.change.hashtags)
+    return event
+
+
+def reviewer_added(
+    subject: ChangeEventSubject, *, reviewer: Account | None, adder: Account | None
+) -> Json:
+    event = _about("reviewer-added", subject)
+    event["reviewer"] = account_attr(reviewer)
+    event["adder"] = account_attr(adder)
+    return event
+
+
+def reviewer_deleted(
+    subject: ChangeEventSubject,
+    *,
+    reviewer: Account | None,
+    remover: Account | None,
+    approvals: Sequence[ApprovalChange],
+    comment: str,
+) -> Json:
+    event = _about("reviewer-deleted", subject)
+    event["reviewer"] = account_attr(reviewer)
+    event["remover"] = account_attr(remover)
+    event["approvals"] = [approval_attr(a) for a in approvals]
+    event["comment"] = comment
+    return event
+
+
+def vote_deleted(
+    subject: ChangeEventSubject,
+    *,
+    reviewer: Account | None,
+    remover: Account | None,
+    approvals: Sequence[ApprovalChange],
+    comment: str,
+) -> Json:
+    event = _about("vote-deleted", subject)
+    event["reviewer"] = account_attr(reviewer)
+    event["remover"] = account_attr(remover)
+    event["approvals"] = [approval_attr(a) for a in approvals]
+    event["comment"] = comment
+    return event

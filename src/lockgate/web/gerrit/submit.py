@@ -1,0 +1,7 @@
+"""Gerrit REST: submitting and rebasing changes."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+routes: list[BaseRoute] = []
