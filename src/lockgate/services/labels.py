@@ -11,8 +11,15 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, Engine
 
-from lockgate.adapters.db.approval_store import current_votes
-from lockgate.core.review.labels import DEFAULT_LABELS, LabelType, SubmitRecord, submit_record
+from lockgate.adapters.db.approval_store import current_votes, set_vote, votes_on
+from lockgate.core.review.labels import (
+    DEFAULT_LABELS,
+    LabelType,
+    SubmitRecord,
+    Vote,
+    copied_votes,
+    submit_record,
+)
 from lockgate.core.review.model import Change
 from lockgate.services.projects import ProjectService
 
@@ -40,3 +47,18 @@ class LabelConfig:
             c.number: submit_record(self.for_project(c.project), votes.get(c.number, []))
             for c in changes
         }
+
+    def copy_votes(
+        self, conn: Connection, change: Change, *, prior: int, new: int, kind: str
+    ) -> list[Vote]:
+        """Carry the votes of patch set `prior` that the labels' copy rules keep for a
+        new patch set `new` of change kind `kind` (REWORK, TRIVIAL_REBASE, ...)."""
+        kept = copied_votes(
+            self.for_project(change.project),
+            votes_on(conn, change.number, prior),
+            kind=kind,
+            new_patch_set=new,
+        )
+        for vote in kept:
+            set_vote(conn, change.number, vote, copied=True)
+        return kept
