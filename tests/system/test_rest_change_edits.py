@@ -101,6 +101,14 @@ def assert_unchanged(server: LiveServer, before: State) -> None:
     assert state(server, before.change.number) == before
 
 
+def assert_merged_change_refuses(server: LiveServer, *endpoints: str) -> None:
+    merged = new_change(server, subject="Landed", status=ChangeStatus.MERGED)
+    landed = state(server, merged)
+    for endpoint in endpoints:
+        refused(call(server, "POST", f"changes/{merged}/{endpoint}"), 409, "change is merged")
+    assert_unchanged(server, landed)
+
+
 def account_attr(name: str) -> dict[str, str]:
     return {"name": name.title(), "email": f"{name}@example.com", "username": name}
 
@@ -207,11 +215,7 @@ def test_abandon_is_refused_to_others_to_anonymous_and_for_merged_changes(
     refused(call(server, "POST", "changes/99999/abandon"), 404, "Not found: 99999")
     assert_unchanged(server, before)
 
-    merged = new_change(server, subject="Landed", status=ChangeStatus.MERGED)
-    landed = state(server, merged)
-    refused(call(server, "POST", f"changes/{merged}/abandon"), 409, "change is merged")
-    refused(call(server, "POST", f"changes/{merged}/restore"), 409, "change is merged")
-    assert_unchanged(server, landed)
+    assert_merged_change_refuses(server, "abandon", "restore", "ready")
 
     # An administrator may abandon anyone's change.
     response = httpx.post(f"{server.url}a/changes/{n}/abandon", auth=server.admin)
@@ -353,10 +357,7 @@ def test_wip_and_ready_toggle_with_messages_events_and_conflicts(demo: LiveServe
     refused(call(server, "POST", f"changes/{n}/ready"), 409, "change is not work in progress")
     assert_unchanged(server, ready)
 
-    merged = new_change(server, subject="Landed", status=ChangeStatus.MERGED)
-    landed = state(server, merged)
-    refused(call(server, "POST", f"changes/{merged}/wip"), 409, "change is merged")
-    assert_unchanged(server, landed)
+    assert_merged_change_refuses(server, "wip")
 
 
 # --- private --------------------------------------------------------------------------------
@@ -407,10 +408,7 @@ def test_private_changes_are_marked_unmarked_and_hidden_from_others(demo: LiveSe
     refused(call(server, "POST", f"changes/{n}/private.delete"), 409, "change is not private")
     assert_unchanged(server, public)
 
-    merged = new_change(server, subject="Landed", status=ChangeStatus.MERGED)
-    landed = state(server, merged)
-    refused(call(server, "POST", f"changes/{merged}/private"), 409, "change is merged")
-    assert_unchanged(server, landed)
+    assert_merged_change_refuses(server, "private")
 
 
 # --- reviewers ----------------------------------------------------------------------------------
