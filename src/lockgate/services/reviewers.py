@@ -70,6 +70,12 @@ class AddResult:
     confirm: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class _Refusal:
+    error: str
+    confirm: bool = False  # Gerrit asks to retry with `confirmed: true`
+
+
 class ReviewerService:
     def __init__(
         self,
@@ -172,8 +178,8 @@ class ReviewerService:
             raise BadRequest("reviewer must be specified: an account id, username, email or group")
         target = self.lookup.writable(change_id, actor)
         found = self._candidates(target, actor, reviewer, confirmed)
-        if isinstance(found, str):
-            return AddResult(reviewer, wanted, error=found, confirm=found.endswith("reviewers?"))
+        if isinstance(found, _Refusal):
+            return AddResult(reviewer, wanted, error=found.error, confirm=found.confirm)
         number = target.change.number
         added: list[Account] = []
         with self.writer.write(number, actor) as w:
@@ -191,7 +197,7 @@ class ReviewerService:
 
     def _candidates(
         self, target: Target, actor: Account, reviewer: str, confirmed: bool
-    ) -> list[Account] | str:
+    ) -> list[Account] | _Refusal:
         """The accounts `reviewer` names, or Gerrit's error text for why none may be added."""
         account = self._account(reviewer, actor)
         if account is not None and account.inactive and not reviewer.isdigit():
@@ -199,11 +205,11 @@ class ReviewerService:
             account = None
         if account is not None:
             if not self.permissions.can_read(account, target.project):
-                return f"{reviewer} does not have permission to see this change"
+                return _Refusal(f"{reviewer} does not have permission to see this change")
             return [account]
         group = self._group(reviewer)
         if group is None:
-            return (
+            return _Refusal(
                 f"Account '{reviewer}' not found\n"
                 f"{reviewer} does not identify a registered user or group"
             )
@@ -213,11 +219,14 @@ class ReviewerService:
             if not m.inactive and self.permissions.can_read(m, target.project)
         ]
         if len(members) > MAX_ALLOWED:
-            return f"The group {group.name} has too many members to add them all as reviewers."
+            return _Refusal(
+                f"The group {group.name} has too many members to add them all as reviewers."
+            )
         if len(members) > MAX_WITHOUT_CONFIRMATION and not confirmed:
-            return (
+            return _Refusal(
                 f"The group {group.name} has {len(members)} members. "
-                "Do you want to add them all as reviewers?"
+                "Do you want to add them all as reviewers?",
+                confirm=True,
             )
         return members
 
