@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from lockgate.core.review import events
 from lockgate.core.review.model import (
     Account,
@@ -109,3 +111,92 @@ def test_change_merged_and_ref_updated() -> None:
             "project": "team/app",
         },
     }
+
+
+# --- the change-state events: fields as cmd-stream-events.txt documents them ---------------
+
+COMMON = {"type", "eventCreatedOn", "project", "refName", "changeKey", "change"}
+BOB = Account(2, "bob", full_name="Bob", email="bob@example.com")
+SUBJECT = events.ChangeEventSubject(
+    change=CHANGE, patch_set=PATCH_SET, owner=ALICE, uploader=ALICE, public_url=URL, now=NOW
+)
+ALICE_ATTR = {"name": "Alice", "email": "alice@example.com", "username": "alice"}
+BOB_ATTR = {"name": "Bob", "email": "bob@example.com", "username": "bob"}
+
+
+def test_abandoned_and_restored_carry_who_and_why_with_the_patch_set() -> None:
+    abandoned = events.change_abandoned(SUBJECT, abandoner=BOB, reason="Superseded")
+    assert set(abandoned) == COMMON | {"patchSet", "abandoner", "reason"}
+    assert abandoned["type"] == "change-abandoned"
+    assert (abandoned["abandoner"], abandoned["reason"]) == (BOB_ATTR, "Superseded")
+    assert abandoned["patchSet"]["number"] == 2
+    assert abandoned["change"]["commitMessage"] == COMMIT.message
+    restored = events.change_restored(SUBJECT, restorer=ALICE, reason="")
+    assert set(restored) == COMMON | {"patchSet", "restorer", "reason"}
+    assert restored["type"] == "change-restored" and restored["restorer"] == ALICE_ATTR
+
+
+def test_topic_changed_names_the_old_topic_only_when_there_was_one() -> None:
+    changed = events.topic_changed(SUBJECT, changer=BOB, old_topic="old")
+    # json.txt's topic-changed has no patchSet.
+    assert set(changed) == COMMON | {"changer", "oldTopic"}
+    assert changed["type"] == "topic-changed"
+    assert (changed["changer"], changed["oldTopic"]) == (BOB_ATTR, "old")
+    assert changed["change"]["topic"] == "frob"
+    assert "oldTopic" not in events.topic_changed(SUBJECT, changer=BOB, old_topic=None)
+
+
+def test_hashtags_changed_lists_added_removed_and_all() -> None:
+    tagged = dataclasses.replace(SUBJECT, change=dataclasses.replace(CHANGE, hashtags=("a", "b")))
+    event = events.hashtags_changed(tagged, editor=ALICE, added=["b"], removed=["c"])
+    assert set(event) == COMMON | {"editor", "added", "removed", "hashtags"}
+    assert event["type"] == "hashtags-changed"
+    assert (event["added"], event["removed"], event["hashtags"]) == (["b"], ["c"], ["a", "b"])
+    assert event["change"]["hashtags"] == ["a", "b"]
+    only_added = events.hashtags_changed(tagged, editor=ALICE, added=["b"], removed=[])
+    assert "removed" not in only_added
+
+
+def test_wip_and_private_state_changes_name_the_changer() -> None:
+    wip = events.wip_state_changed(SUBJECT, changer=ALICE)
+    assert set(wip) == COMMON | {"patchSet", "changer"}
+    assert wip["type"] == "wip-state-changed" and wip["change"]["wip"] is True
+    private = dataclasses.replace(SUBJECT, change=dataclasses.replace(CHANGE, private=True))
+    event = events.private_state_changed(private, changer=BOB)
+    assert set(event) == COMMON | {"patchSet", "changer"}
+    assert event["type"] == "private-state-changed" and event["change"]["private"] is True
+    assert event["changer"] == BOB_ATTR
+
+
+def test_reviewer_added_and_deleted_and_vote_deleted() -> None:
+    added = events.reviewer_added(SUBJECT, reviewer=BOB, adder=ALICE)
+    assert set(added) == COMMON | {"patchSet", "reviewer", "adder"}
+    assert (added["type"], added["reviewer"], added["adder"]) == (
+        "reviewer-added",
+        BOB_ATTR,
+        ALICE_ATTR,
+    )
+    approvals = [
+        events.ApprovalChange("Code-Review", 0, -1),
+        events.ApprovalChange("Verified", 0, None),
+    ]
+    deleted = events.reviewer_deleted(
+        SUBJECT, reviewer=BOB, remover=ALICE, approvals=approvals, comment="Removed reviewer Bob."
+    )
+    assert set(deleted) == COMMON | {"patchSet", "reviewer", "remover", "approvals", "comment"}
+    assert deleted["type"] == "reviewer-deleted"
+    # Values are strings; oldValue only where the vote went away.
+    assert deleted["approvals"] == [
+        {"type": "Code-Review", "description": "Code-Review", "value": "0", "oldValue": "-1"},
+        {"type": "Verified", "description": "Verified", "value": "0"},
+    ]
+    vote = events.vote_deleted(
+        SUBJECT,
+        reviewer=BOB,
+        remover=BOB,
+        approvals=[events.ApprovalChange("Code-Review", 0, 2)],
+        comment="Removed Code-Review+2 by Bob <bob@example.com>\n",
+    )
+    assert set(vote) == COMMON | {"patchSet", "reviewer", "remover", "approvals", "comment"}
+    assert vote["type"] == "vote-deleted" and vote["remover"] == BOB_ATTR
+    assert vote["approvals"][0]["oldValue"] == "2"

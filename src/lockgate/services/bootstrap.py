@@ -13,12 +13,14 @@ from lockgate.adapters.db.migrate import schema_status, upgrade
 from lockgate.adapters.git.repos import RepoStore
 from lockgate.adapters.site import Settings, Site, SiteError
 from lockgate.services.accounts import ADMINISTRATORS, AccountService
+from lockgate.services.change_edits import ChangeEdits, ChangeLookup
 from lockgate.services.change_writes import ChangeWriter
 from lockgate.services.clock import Clock, system_clock
 from lockgate.services.labels import LabelConfig
 from lockgate.services.permissions import Permissions
 from lockgate.services.projects import ProjectService
 from lockgate.services.review import ReviewService
+from lockgate.services.reviewers import ReviewerService
 from lockgate.services.uploads import UploadService
 
 
@@ -36,6 +38,8 @@ class Services:
     uploads: UploadService
     labels: LabelConfig
     writer: ChangeWriter
+    edits: ChangeEdits
+    reviewers: ReviewerService
     # Proves to the server that a git hook call comes from a git process it started.
     hook_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
@@ -69,6 +73,9 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
         clock=clock,
         public_url=settings.server.url,
     )
+    writer = ChangeWriter(engine, clock, settings.server.url)
+    labels = LabelConfig(engine, projects)
+    lookup = ChangeLookup(review, projects, accounts, permissions)
     return Services(
         site,
         settings,
@@ -80,8 +87,16 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
         clock,
         permissions=permissions,
         uploads=uploads,
-        labels=LabelConfig(engine, projects),
-        writer=ChangeWriter(engine, clock, settings.server.url),
+        labels=labels,
+        writer=writer,
+        edits=ChangeEdits(lookup=lookup, writer=writer, permissions=permissions, accounts=accounts),
+        reviewers=ReviewerService(
+            lookup=lookup,
+            writer=writer,
+            permissions=permissions,
+            accounts=accounts,
+            labels=labels,
+        ),
     )
 
 

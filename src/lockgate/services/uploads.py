@@ -33,6 +33,7 @@ from lockgate.core.review import events
 from lockgate.core.review.footers import change_id_of
 from lockgate.core.review.model import (
     Account,
+    Change,
     CommitInfo,
     FileChange,
     PatchSet,
@@ -326,6 +327,7 @@ class UploadService:
         outcome = _Outcome()
         for step in plan.steps:
             commit = step.commit
+            before: Change | None = None  # the change as it was before this push
             if isinstance(step, NewChange):
                 number = change_store.insert_change(
                     conn,
@@ -344,6 +346,7 @@ class UploadService:
                 number = step.change_number
                 ps_number = change_store.next_patch_set_number(conn, number)
                 kind = patch_set_kind(step.prior, commit)
+                before = change_store.get_change(conn, number)
                 updates: dict[str, object] = {}
                 if options.topic is not None:
                     updates["topic"] = options.topic
@@ -380,9 +383,12 @@ class UploadService:
             for cc in push.ccs:
                 if cc.id != change.owner_id and cc.id not in change.reviewers:
                     change_store.set_reviewer(conn, number, cc.id, "CC")
-            for reviewer in push.reviewers:
-                if reviewer.id != change.owner_id:
-                    change_store.set_reviewer(conn, number, reviewer.id, "REVIEWER")
+            added = [
+                reviewer
+                for reviewer in push.reviewers
+                if reviewer.id != change.owner_id
+                and change_store.set_reviewer(conn, number, reviewer.id, "REVIEWER")
+            ]
             change = change_store.get_change(conn, number)
             assert change is not None
             owner = accounts_by_ids(conn, [change.owner_id]).get(change.owner_id)
@@ -395,6 +401,12 @@ class UploadService:
                 now=now,
             )
             append_event(conn, event, now=now, project=project.name, change_number=number)
+            subject = events.ChangeEventSubject(
+                change, patch_set, owner, account, self.public_url, now
+            )
+            followers = _push_state_events(subject, before, account, added)
+            for follower in followers:
+                append_event(conn, follower, now=now, project=project.name, change_number=number)
             outcome.uploaded.append(
                 Uploaded(
                     project=project.name,
@@ -406,6 +418,25 @@ class UploadService:
                 )
             )
         return outcome
+
+
+def _push_state_events(
+    subject: events.ChangeEventSubject,
+    before: Change | None,
+    pusher: Account,
+    reviewers: Sequence[Account],
+) -> list[events.Json]:
+    """The events that follow `patchset-created` when a push also changed the
+    topic or work-in-progress state of an existing change, or added reviewers
+    (CCs get no event, as in Gerrit)."""
+    found: list[events.Json] = []
+    change = subject.change
+    if before is not None and (before.topic or None) != (change.topic or None):
+        found.append(events.topic_changed(subject, changer=pusher, old_topic=before.topic))
+    if before is not None and before.work_in_progress != change.work_in_progress:
+        found.append(events.wip_state_changed(subject, changer=pusher))
+    found += [events.reviewer_added(subject, reviewer=r, adder=pusher) for r in reviewers]
+    return found
 
 
 def _change_keys(commits: Sequence[CommitInfo]) -> list[str]:

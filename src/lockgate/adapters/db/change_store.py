@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from lockgate.adapters.db import tables as t
 from lockgate.adapters.db.rows import (
@@ -157,6 +157,26 @@ def add_hashtags(conn: Connection, change_number: int, hashtags: Iterable[str]) 
             insert(t.change_hashtags),
             [{"change_number": change_number, "hashtag": h} for h in new],
         )
+
+
+def remove_hashtags(conn: Connection, change_number: int, hashtags: Iterable[str]) -> None:
+    conn.execute(
+        delete(t.change_hashtags).where(
+            t.change_hashtags.c.change_number == change_number,
+            t.change_hashtags.c.hashtag.in_(list(hashtags)),
+        )
+    )
+
+
+def remove_reviewer(conn: Connection, change_number: int, account_id: int) -> bool:
+    """Drop a reviewer or CC; returns False when the account was neither."""
+    result = conn.execute(
+        delete(t.change_reviewers).where(
+            t.change_reviewers.c.change_number == change_number,
+            t.change_reviewers.c.account_id == account_id,
+        )
+    )
+    return bool(result.rowcount)
 
 
 def set_reviewer(conn: Connection, change_number: int, account_id: int, state: str) -> bool:
