@@ -383,6 +383,7 @@ def test_real_clients_read_diffs(story: Story) -> None:
         ("nope.txt", "diff", {}, (404, "file nope.txt is neither in revision 2 nor in its parent")),
         ("nope.txt", "content", {}, (404, "file nope.txt in revision 2")),
         ("remove_me.txt", "content", {}, (404, "file remove_me.txt in revision 2")),
+        ("", "diff", {}, (404, "name the file")),
         ("src/app.py", "diff", {"context": "some"}, (400, "context=some is not valid")),
         ("src/app.py", "diff", {"context": "-1"}, (400, "or context=ALL")),
         (

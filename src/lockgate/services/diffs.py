@@ -87,6 +87,8 @@ class DiffService:
     ) -> FileDiff:
         detail, patch_set = self._revision(change_id, revision, viewer)
         sides = self._sides(detail, patch_set, options)
+        if not path:
+            raise NotFound("Not found: name the file, percent-encoded, e.g. files/a%2Fb.py/diff")
         if path == COMMIT_MSG:
             return self._commit_message_diff(detail, patch_set, sides, options)
         try:
@@ -104,6 +106,8 @@ class DiffService:
         viewer: Account | None,
     ) -> FileContent:
         detail, patch_set = self._revision(change_id, revision, viewer)
+        if not path:
+            raise NotFound("Not found: name the file, percent-encoded, e.g. files/a%2Fb.py/content")
         if path == COMMIT_MSG:
             return FileContent(patch_set.commit.message.encode("utf-8"), COMMIT_MESSAGE_TYPE)
         commit = patch_set.commit.sha
