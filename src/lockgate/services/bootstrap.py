@@ -10,12 +10,14 @@ from sqlalchemy import Engine
 
 from lockgate.adapters.db.engine import make_engine
 from lockgate.adapters.db.migrate import schema_status, upgrade
+from lockgate.adapters.git.diffs import DiffReader
 from lockgate.adapters.git.repos import RepoStore
 from lockgate.adapters.site import Settings, Site, SiteError
 from lockgate.services.accounts import ADMINISTRATORS, AccountService
 from lockgate.services.change_edits import ChangeEdits, ChangeLookup
 from lockgate.services.change_writes import ChangeWriter
 from lockgate.services.clock import Clock, system_clock
+from lockgate.services.diffs import DiffService
 from lockgate.services.labels import LabelConfig
 from lockgate.services.permissions import Permissions
 from lockgate.services.projects import ProjectService
@@ -40,6 +42,7 @@ class Services:
     writer: ChangeWriter
     edits: ChangeEdits
     reviewers: ReviewerService
+    diffs: DiffService
     # Proves to the server that a git hook call comes from a git process it started.
     hook_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
@@ -97,6 +100,7 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
             accounts=accounts,
             labels=labels,
         ),
+        diffs=DiffService(review, permissions, DiffReader(repos)),
     )
 
 

@@ -92,6 +92,10 @@ class RepoStore:
     def git(self, project: str, *args: str, input: bytes | None = None) -> str:
         return self._run(self.path(project), *args, input=input).decode("utf-8", "replace")
 
+    def git_bytes(self, project: str, *args: str, input: bytes | None = None) -> bytes:
+        """Like `git`, for output that is not text, such as blobs."""
+        return self._run(self.path(project), *args, input=input)
+
     def _run(
         self,
         git_dir: Path | None,
