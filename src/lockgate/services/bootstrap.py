@@ -15,11 +15,14 @@ from lockgate.adapters.site import Settings, Site, SiteError
 from lockgate.services.accounts import ADMINISTRATORS, AccountService
 from lockgate.services.change_writes import ChangeWriter
 from lockgate.services.clock import Clock, system_clock
+from lockgate.services.comments import CommentService
+from lockgate.services.label_views import LabelViews
 from lockgate.services.labels import LabelConfig
 from lockgate.services.permissions import Permissions
 from lockgate.services.projects import ProjectService
 from lockgate.services.review import ReviewService
 from lockgate.services.uploads import UploadService
+from lockgate.services.votes import ReviewPoster
 
 
 @dataclass
@@ -36,6 +39,9 @@ class Services:
     uploads: UploadService
     labels: LabelConfig
     writer: ChangeWriter
+    comments: CommentService
+    label_views: LabelViews
+    reviews: ReviewPoster
     # Proves to the server that a git hook call comes from a git process it started.
     hook_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
@@ -60,6 +66,7 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
         public_url=settings.server.url,
     )
     permissions = Permissions(accounts)
+    labels = LabelConfig(engine, projects)
     uploads = UploadService(
         engine=engine,
         repos=repos,
@@ -68,7 +75,10 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
         permissions=permissions,
         clock=clock,
         public_url=settings.server.url,
+        labels=labels,
     )
+    writer = ChangeWriter(engine, clock, settings.server.url)
+    comments = CommentService(engine, repos)
     return Services(
         site,
         settings,
@@ -80,8 +90,17 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
         clock,
         permissions=permissions,
         uploads=uploads,
-        labels=LabelConfig(engine, projects),
-        writer=ChangeWriter(engine, clock, settings.server.url),
+        labels=labels,
+        writer=writer,
+        comments=comments,
+        label_views=LabelViews(engine, labels, permissions),
+        reviews=ReviewPoster(
+            review=review,
+            writer=writer,
+            labels=labels,
+            permissions=permissions,
+            comments=comments,
+        ),
     )
 
 
