@@ -116,7 +116,7 @@ def review_request(body: dict[str, Any]) -> ReviewRequest:
             comments.extend(_comment(path, item) for item in items or [])
     return ReviewRequest(
         message=given.message or "",
-        tag=given.tag,
+        tag=given.tag or None,  # pygerrit2 sends an empty tag
         labels=given.labels or {},
         comments=tuple(comments),
         drafts=_choice(Drafts, "drafts", given.drafts) or Drafts.KEEP,
