@@ -212,7 +212,10 @@ class ReviewPoster:
             return []
         w.update(work_in_progress=wip)
         w.message(text, tag=tag)
-        return [w.event(lambda subject: events.wip_state_changed(subject, changer=actor))]
+        seq = w.event(lambda subject: events.wip_state_changed(subject, changer=actor))
+        # Messages are listed by time: the review's own message comes a moment later.
+        w.now += 1
+        return [seq]
 
 
 def _event_comment(patch_set: int, text: str, inputs: list[CommentInput]) -> str:
