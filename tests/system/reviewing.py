@@ -99,7 +99,5 @@ def row_counts(server: LiveServer) -> dict[str, int]:
     tables = ("approvals", "comments", "change_messages", "events", "change_reviewers")
     with server.services.engine.connect() as conn:
         return {
-            name: conn.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()
-            for name in tables
+            name: conn.execute(text(f"SELECT count(*) FROM {name}")).scalar_one() for name in tables
         }
-

@@ -220,9 +220,9 @@ def test_a_change_becomes_submittable_when_every_blocking_label_is_satisfied(
     info = get(server, f"changes/{n}", **options)
     assert info["submittable"] is True
     assert [r["status"] for r in info["submit_requirements"]] == ["SATISFIED"] * 3
-    assert info["submit_requirements"][0]["submittability_expression_result"][
-        "passing_atoms"
-    ] == ["label:Code-Review=MAX"]
+    assert info["submit_requirements"][0]["submittability_expression_result"]["passing_atoms"] == [
+        "label:Code-Review=MAX"
+    ]
     core_id = server.services.accounts.get("core").id
     assert info["labels"]["Code-Review"]["approved"] == {"_account_id": core_id}
     [record] = info["submit_records"]
