@@ -67,25 +67,12 @@ class LabelViews:
     ) -> dict[int, LabelSummary]:
         with read_transaction(self.engine) as conn:
             votes = current_votes(conn, [c.number for c in changes])
-        asked: dict[tuple[int, str, str, str], Range] = {}
-
-        def range_of(account: Account | None, change: Change, label: LabelType) -> Range:
-            project = projects.get(change.project)
-            if account is None or project is None:
-                return None
-            key = (account.id, change.project, change.branch, label.name)
-            if key not in asked:
-                found = self.permissions.label_range(
-                    account, project, label.name, HEADS + change.branch
-                )
-                asked[key] = clip_range(label, found)
-            return asked[key]
-
-        voters: dict[int, Account] = {}
-        if detailed:
-            ids = {v.account_id for vs in votes.values() for v in vs}
-            ids |= {r for c in changes for r in c.reviewers}
-            voters = self._accounts(sorted(ids))
+            people: dict[int, Account] = {}
+            if detailed:
+                ids = {v.account_id for vs in votes.values() for v in vs}
+                ids |= {r for c in changes for r in c.reviewers}
+                people = accounts_by_ids(conn, sorted(ids))
+        ask = _Questions(self.permissions, projects)
         result: dict[int, LabelSummary] = {}
         for change in changes:
             types = self.labels.for_project(change.project)
@@ -98,18 +85,16 @@ class LabelViews:
             permitted: dict[str, Range] = {}
             if is_open and viewer is not None:
                 for label in types:
-                    allowed = range_of(viewer, change, label)
+                    allowed = ask.range(viewer, change, label)
                     if allowed is not None:
                         permitted[label.name] = allowed
             ranges: dict[tuple[int, str], Range] = {}
             if detailed and is_open:
-                people = {*change.reviewers, *(v.account_id for v in on_change)}
-                for account_id in people:
+                for account_id in {*change.reviewers, *(v.account_id for v in on_change)}:
                     for label in types:
-                        ranges[(account_id, label.name)] = range_of(
-                            voters.get(account_id), change, label
+                        ranges[(account_id, label.name)] = ask.range(
+                            people.get(account_id), change, label
                         )
-            project = projects.get(change.project)
             result[change.number] = LabelSummary(
                 labels=types,
                 votes=on_change,
@@ -118,39 +103,57 @@ class LabelViews:
                 requirements=tuple(legacy_requirements(record)),
                 permitted=permitted,
                 ranges=ranges,
-                removable=self._removable(change, project, viewer) if detailed else (),
-                change_actions=self._change_actions(change, project, viewer) if actions else (),
+                removable=ask.removable(viewer, change) if detailed else (),
+                change_actions=ask.change_actions(viewer, change) if actions else (),
                 revision_actions=(
-                    self._revision_actions(change, project, viewer, submittable) if actions else ()
+                    ask.revision_actions(viewer, change, submittable) if actions else ()
                 ),
             )
         return result
 
-    def _accounts(self, ids: list[int]) -> dict[int, Account]:
-        with read_transaction(self.engine) as conn:
-            return accounts_by_ids(conn, ids)
 
-    def _may(
-        self, viewer: Account | None, project: Project | None, change: Change, permission: str
-    ) -> bool:
+class _Questions:
+    """The permission questions of one page of changes, each asked once: the
+    answers depend on the account, project, branch and ownership, not on the
+    change itself."""
+
+    def __init__(self, permissions: Permissions, projects: Mapping[str, Project]) -> None:
+        self.permissions = permissions
+        self.projects = projects
+        self._ranges: dict[tuple[int, str, str, str], Range] = {}
+        self._checks: dict[tuple[int, str, str, str, bool], bool] = {}
+
+    def range(self, account: Account | None, change: Change, label: LabelType) -> Range:
+        project = self.projects.get(change.project)
+        if account is None or project is None:
+            return None
+        key = (account.id, change.project, change.branch, label.name)
+        if key not in self._ranges:
+            found = self.permissions.label_range(
+                account, project, label.name, HEADS + change.branch
+            )
+            self._ranges[key] = clip_range(label, found)
+        return self._ranges[key]
+
+    def may(self, viewer: Account | None, change: Change, permission: str) -> bool:
+        project = self.projects.get(change.project)
         if viewer is None or project is None:
             return False
-        return self.permissions.check_change(viewer, project, change, permission)
+        key = (viewer.id, change.project, change.branch, permission, viewer.id == change.owner_id)
+        if key not in self._checks:
+            self._checks[key] = self.permissions.check_change(viewer, project, change, permission)
+        return self._checks[key]
 
-    def _removable(
-        self, change: Change, project: Project | None, viewer: Account | None
-    ) -> tuple[int, ...]:
+    def removable(self, viewer: Account | None, change: Change) -> tuple[int, ...]:
         if viewer is None or not change.is_open:
             return ()
-        may_remove = self._may(viewer, project, change, Permission.REMOVE_REVIEWER)
+        may_remove = self.may(viewer, change, Permission.REMOVE_REVIEWER)
         people = (*change.reviewers, *change.ccs)
         return tuple(a for a in people if may_remove or a == viewer.id)
 
-    def _change_actions(
-        self, change: Change, project: Project | None, viewer: Account | None
-    ) -> tuple[str, ...]:
+    def change_actions(self, viewer: Account | None, change: Change) -> tuple[str, ...]:
         def may(permission: str) -> bool:
-            return self._may(viewer, project, change, permission)
+            return self.may(viewer, change, permission)
 
         found: list[str] = []
         if change.is_open and may(Permission.ABANDON):
@@ -165,12 +168,12 @@ class LabelViews:
             found.append("ready" if change.work_in_progress else "wip")
         return tuple(found)
 
-    def _revision_actions(
-        self, change: Change, project: Project | None, viewer: Account | None, submittable: bool
+    def revision_actions(
+        self, viewer: Account | None, change: Change, submittable: bool
     ) -> tuple[str, ...]:
         found: list[str] = []
-        if submittable and self._may(viewer, project, change, Permission.SUBMIT):
+        if submittable and self.may(viewer, change, Permission.SUBMIT):
             found.append("submit")
-        if change.is_open and self._may(viewer, project, change, Permission.REBASE):
+        if change.is_open and self.may(viewer, change, Permission.REBASE):
             found.append("rebase")
         return tuple(found)
