@@ -132,12 +132,14 @@ def test_every_change_identifier_routes(demo: LiveServer) -> None:
     assert httpx.get(f"{demo.url}changes/other~{n}").status_code == 404
 
 
-def test_detail_lists_messages_reviewers_and_minimal_labels(demo: LiveServer) -> None:
+def test_detail_lists_messages_reviewers_and_labels(demo: LiveServer) -> None:
     seeded = seed_change(demo.services, "team/demo", owner="alice", subject="Detail")
     detail = get(demo, f"changes/{seeded.change_number}/detail")
     assert detail["owner"]["username"] == "alice"  # DETAILED_ACCOUNTS
     assert [m["message"] for m in detail["messages"]] == ["Uploaded patch set 1."]
-    assert detail["labels"] == {} and detail["permitted_labels"] == {}
+    # No votes yet: every label, nobody on it; an anonymous reader may vote on none.
+    assert list(detail["labels"]) == ["Code-Review", "Verified", "Workflow"]
+    assert detail["labels"]["Verified"]["all"] == [] and detail["permitted_labels"] == {}
     assert detail["reviewer_updates"] == [] and detail["reviewers"] == {}
     assert "revisions" not in detail
     messages = get(demo, f"changes/{seeded.change_number}/messages")
@@ -146,7 +148,7 @@ def test_detail_lists_messages_reviewers_and_minimal_labels(demo: LiveServer) ->
     assert one == messages[0]
 
 
-def test_options_for_later_issues_are_accepted_and_rendered_minimally(demo: LiveServer) -> None:
+def test_options_clients_always_send_are_accepted(demo: LiveServer) -> None:
     seeded = seed_change(demo.services, "team/demo", owner="alice", subject="Zuul reads me")
     # What Zuul asks for, plus what gertty adds.
     info = get(
@@ -167,8 +169,9 @@ def test_options_for_later_issues_are_accepted_and_rendered_minimally(demo: Live
             "skip_diffstat",
         ],
     )
-    assert info["submit_requirements"] == [] and info["submittable"] is False
-    assert info["actions"] == {} and info["labels"] == {}
+    assert [r["status"] for r in info["submit_requirements"]] == ["UNSATISFIED"] * 3
+    assert info["submittable"] is False and len(info["labels"]) == 3
+    assert info["actions"] == {}  # an anonymous reader may do nothing
     assert "insertions" not in info
     revision = info["revisions"][seeded.sha]
     assert revision["actions"] == {}

@@ -17,13 +17,16 @@ from lockgate.services.accounts import ADMINISTRATORS, AccountService
 from lockgate.services.change_edits import ChangeEdits, ChangeLookup
 from lockgate.services.change_writes import ChangeWriter
 from lockgate.services.clock import Clock, system_clock
+from lockgate.services.comments import CommentService
 from lockgate.services.diffs import DiffService
+from lockgate.services.label_views import LabelViews
 from lockgate.services.labels import LabelConfig
 from lockgate.services.permissions import Permissions
 from lockgate.services.projects import ProjectService
 from lockgate.services.review import ReviewService
 from lockgate.services.reviewers import ReviewerService
 from lockgate.services.uploads import UploadService
+from lockgate.services.votes import ReviewPoster
 
 
 @dataclass
@@ -43,6 +46,9 @@ class Services:
     edits: ChangeEdits
     reviewers: ReviewerService
     diffs: DiffService
+    comments: CommentService
+    label_views: LabelViews
+    reviews: ReviewPoster
     # Proves to the server that a git hook call comes from a git process it started.
     hook_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
@@ -67,6 +73,7 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
         public_url=settings.server.url,
     )
     permissions = Permissions(accounts)
+    labels = LabelConfig(engine, projects)
     uploads = UploadService(
         engine=engine,
         repos=repos,
@@ -75,10 +82,11 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
         permissions=permissions,
         clock=clock,
         public_url=settings.server.url,
+        labels=labels,
     )
     writer = ChangeWriter(engine, clock, settings.server.url)
-    labels = LabelConfig(engine, projects)
     lookup = ChangeLookup(review, projects, accounts, permissions)
+    comments = CommentService(engine, repos)
     return Services(
         site,
         settings,
@@ -101,6 +109,15 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
             labels=labels,
         ),
         diffs=DiffService(review, permissions, DiffReader(repos)),
+        comments=comments,
+        label_views=LabelViews(engine, labels, permissions),
+        reviews=ReviewPoster(
+            review=review,
+            writer=writer,
+            labels=labels,
+            permissions=permissions,
+            comments=comments,
+        ),
     )
 
 

@@ -51,6 +51,12 @@ class LoadOptions:
     current_revision: bool = False
     files: bool = False
     messages: bool = False
+    # What change_views adds: votes and labels (and with them the viewer's
+    # permitted labels, reviewers' ranges, actions), and comment counts.
+    labels: bool = False
+    detailed_labels: bool = False
+    actions: bool = False
+    comment_counts: bool = True
 
 
 class ReviewService:

@@ -53,6 +53,7 @@ from lockgate.core.review.upload import (
 from lockgate.services.accounts import AccountService
 from lockgate.services.branch_pushes import BranchPushes
 from lockgate.services.clock import Clock
+from lockgate.services.labels import LabelConfig
 from lockgate.services.permissions import Permissions
 from lockgate.services.projects import ProjectService
 from lockgate.services.push_records import (
@@ -114,12 +115,14 @@ class UploadService:
         permissions: Permissions,
         clock: Clock,
         public_url: str,
+        labels: LabelConfig | None = None,
     ) -> None:
         self.engine = engine
         self.repos = repos
         self.accounts = accounts
         self.projects = projects
         self.permissions = permissions
+        self.labels = labels or LabelConfig(engine, projects)
         self.clock = clock
         self.public_url = public_url
         self.branches = BranchPushes(
@@ -368,6 +371,7 @@ class UploadService:
                 files=tuple(commit_files),
                 kind=kind,
             )
+            before = None if isinstance(step, NewChange) else change_store.get_change(conn, number)
             record_patch_set(
                 conn,
                 self.repos,
@@ -377,6 +381,11 @@ class UploadService:
                 message=options.message,
                 created=push.created,
             )
+            if before is not None:
+                # Votes the labels' copy rules keep for this kind of patch set.
+                self.labels.copy_votes(
+                    conn, before, prior=before.current_patch_set, new=ps_number, kind=kind
+                )
             change_store.add_hashtags(conn, number, options.hashtags)
             change = change_store.get_change(conn, number)
             assert change is not None

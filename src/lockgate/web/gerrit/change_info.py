@@ -1,9 +1,10 @@
 """Gerrit's change entities: ChangeInfo, RevisionInfo, CommitInfo, FileInfo,
 ChangeMessageInfo and RelatedChangesInfo, shaped by the `o=` options.
 
-Options that need parts of the server later issues build (labels, submit
-rules, actions) are accepted and rendered minimally, because Zuul and gertty
-always send them; docs/rest-api.md says which.
+Labels, submit requirements and actions are rendered by `label_info` from
+what `services/label_views.py` loads; options for parts the server does not
+have yet are accepted and rendered minimally, because Zuul and gertty always
+send them; docs/rest-api.md says which.
 """
 
 from __future__ import annotations
@@ -25,9 +26,20 @@ from lockgate.core.review.model import (
     SubmitType,
 )
 from lockgate.core.review.timestamps import gerrit_timestamp
+from lockgate.services.change_views import ChangeViews
 from lockgate.services.errors import BadRequest
+from lockgate.services.label_views import LabelSummary
 from lockgate.services.review import LoadOptions, RelatedChange
 from lockgate.web.gerrit.entities import account_ref, encode
+from lockgate.web.gerrit.label_info import (
+    actions_info,
+    labels_info,
+    permitted_labels_info,
+    removable_info,
+    requirement_info,
+    revision_actions_info,
+    submit_records_info,
+)
 
 # Every ListChangesOption of Gerrit 3.13. Unknown names are a 400.
 KNOWN_OPTIONS = frozenset(
@@ -101,6 +113,9 @@ class ChangeOptions:
             current_revision=self.revisions,
             files=self.has("CURRENT_FILES", "ALL_FILES"),
             messages=self.has("MESSAGES"),
+            labels=self.has("LABELS", "DETAILED_LABELS", "SUBMITTABLE", "SUBMIT_REQUIREMENTS"),
+            detailed_labels=self.has("DETAILED_LABELS"),
+            actions=self.has("CURRENT_ACTIONS", "CHANGE_ACTIONS"),
         )
 
     def with_names(self, names: Iterable[str]) -> ChangeOptions:
@@ -211,12 +226,29 @@ class ChangeRenderer:
         options: ChangeOptions,
         submit_types: Mapping[str, SubmitType] | None = None,
         subjects: Mapping[str, str] | None = None,
+        labels: Mapping[int, LabelSummary] | None = None,
+        comment_counts: Mapping[int, tuple[int, int]] | None = None,
     ) -> None:
         self.public_url = public_url
         self.options = options
         self.submit_types = submit_types or {}
         self.subjects = subjects or {}
+        self.labels = labels or {}
+        self.comment_counts = comment_counts or {}
         self.detailed = options.has("DETAILED_ACCOUNTS")
+
+    @classmethod
+    def for_views(
+        cls, views: ChangeViews, *, public_url: str, options: ChangeOptions
+    ) -> ChangeRenderer:
+        return cls(
+            public_url=public_url,
+            options=options,
+            submit_types=views.submit_types,
+            subjects=views.subjects,
+            labels=views.labels,
+            comment_counts=views.comment_counts,
+        )
 
     def account(self, accounts: Mapping[int, Account], account_id: int) -> dict[str, Any]:
         return account_ref(accounts, account_id, detailed=self.detailed)
@@ -248,9 +280,9 @@ class ChangeRenderer:
         if not has("SKIP_DIFFSTAT"):
             info["insertions"] = change.insertions
             info["deletions"] = change.deletions
-        # Comments arrive with a later issue; until then every change has none.
-        info["total_comment_count"] = 0
-        info["unresolved_comment_count"] = 0
+        total, unresolved = self.comment_counts.get(change.number, (0, 0))
+        info["total_comment_count"] = total
+        info["unresolved_comment_count"] = unresolved
         info["has_review_started"] = not change.work_in_progress
         info["_number"] = change.number
         info["virtual_id_number"] = change.number
@@ -259,20 +291,36 @@ class ChangeRenderer:
             info["work_in_progress"] = True
         if change.private:
             info["is_private"] = True
+        summary = self.labels.get(change.number)
+
+        def account(account_id: int) -> dict[str, Any]:
+            return self.account(detail.accounts, account_id)
+
         if has("LABELS", "DETAILED_LABELS"):
-            info["labels"] = {}
+            detailed = has("DETAILED_LABELS")
+            info["labels"] = (
+                labels_info(summary, change, account, detailed=detailed) if summary else {}
+            )
             info["reviewers"] = self._reviewers(detail)
         if has("DETAILED_LABELS"):
-            info["permitted_labels"] = {}
-            info["removable_reviewers"] = []
+            info["permitted_labels"] = permitted_labels_info(summary) if summary else {}
+            info["removable_reviewers"] = removable_info(summary, account) if summary else []
         if has("SUBMITTABLE"):
-            info["submittable"] = False
+            info["submittable"] = bool(summary and summary.submittable)
         if has("SUBMIT_REQUIREMENTS"):
-            info["submit_requirements"] = []
+            info["submit_requirements"] = (
+                [requirement_info(r) for r in summary.requirements] if summary else []
+            )
+            if summary:
+                info["submit_records"] = submit_records_info(summary, change, account)
         if has("REVIEWER_UPDATES"):
             info["reviewer_updates"] = []
         if has("CURRENT_ACTIONS", "CHANGE_ACTIONS"):
-            info["actions"] = {}
+            info["actions"] = (
+                actions_info(summary.change_actions, change, change.current_patch_set)
+                if summary
+                else {}
+            )
         if has("MESSAGES"):
             info["messages"] = [self.message(detail, m) for m in detail.messages]
         info["current_revision_number"] = change.current_patch_set
@@ -347,7 +395,7 @@ class ChangeRenderer:
             # As in Gerrit, the magic /COMMIT_MSG is only in the /files endpoint.
             info["files"] = files_info(ps.files)
         if is_current and has("CURRENT_ACTIONS"):
-            info["actions"] = {}
+            info["actions"] = revision_actions_info(self.labels.get(change.number), change, ps)
         return info
 
 

@@ -42,13 +42,18 @@ def _options(request: Request) -> ChangeOptions:
 
 
 def _render(request: Request, numbers: list[int], options: ChangeOptions) -> list[dict[str, Any]]:
-    review = _review(request)
-    views = load_views(review, numbers, options.load_options(), commits_of=options.commits_of)
-    renderer = ChangeRenderer(
-        public_url=review.public_url,
-        options=options,
-        submit_types=views.submit_types,
-        subjects=views.subjects,
+    services = services_of(request)
+    views = load_views(
+        services.review,
+        numbers,
+        options.load_options(),
+        commits_of=options.commits_of,
+        labels=services.label_views,
+        comments=services.comments,
+        viewer=request_account(request),
+    )
+    renderer = ChangeRenderer.for_views(
+        views, public_url=services.review.public_url, options=options
     )
     return [renderer.change(detail) for detail in views.details]
 
