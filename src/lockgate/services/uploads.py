@@ -371,7 +371,6 @@ class UploadService:
                 files=tuple(commit_files),
                 kind=kind,
             )
-            before = None if isinstance(step, NewChange) else change_store.get_change(conn, number)
             record_patch_set(
                 conn,
                 self.repos,
