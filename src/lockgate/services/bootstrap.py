@@ -12,11 +12,13 @@ from lockgate.adapters.db.engine import make_engine
 from lockgate.adapters.db.migrate import schema_status, upgrade
 from lockgate.adapters.git.repos import RepoStore
 from lockgate.adapters.site import Settings, Site, SiteError
+from lockgate.services.access import AccessService
 from lockgate.services.accounts import ADMINISTRATORS, AccountService
 from lockgate.services.change_writes import ChangeWriter
 from lockgate.services.clock import Clock, system_clock
 from lockgate.services.labels import LabelConfig
 from lockgate.services.permissions import Permissions
+from lockgate.services.project_config import ProjectConfig
 from lockgate.services.projects import ProjectService
 from lockgate.services.review import ReviewService
 from lockgate.services.uploads import UploadService
@@ -36,6 +38,7 @@ class Services:
     uploads: UploadService
     labels: LabelConfig
     writer: ChangeWriter
+    access: AccessService
     # Proves to the server that a git hook call comes from a git process it started.
     hook_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
@@ -59,7 +62,9 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
         clock=clock,
         public_url=settings.server.url,
     )
-    permissions = Permissions(accounts)
+    config = ProjectConfig(engine)
+    labels = LabelConfig(engine, projects, config)
+    permissions = Permissions(engine, config, labels)
     uploads = UploadService(
         engine=engine,
         repos=repos,
@@ -80,8 +85,9 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
         clock,
         permissions=permissions,
         uploads=uploads,
-        labels=LabelConfig(engine, projects),
+        labels=labels,
         writer=ChangeWriter(engine, clock, settings.server.url),
+        access=AccessService(engine, projects, permissions, labels, config),
     )
 
 
@@ -107,7 +113,10 @@ def open_site(path: Path, *, clock: Clock = system_clock) -> Services:
             f"the database of {site.root} is at schema {status.current}, older than this "
             f"lockgate's {status.head}; migrate it with: lockgate db upgrade --site {site.root}"
         )
-    return build_services(site, settings, engine, clock)
+    services = build_services(site, settings, engine, clock)
+    # A site made before access control existed gets All-Projects' defaults now.
+    services.access.ensure_defaults()
+    return services
 
 
 @dataclass(frozen=True)
@@ -143,6 +152,7 @@ def init_site(
     services = build_services(site, settings, engine, clock)
     services.accounts.ensure_built_in_groups()
     services.projects.ensure_system_projects()
+    services.access.ensure_defaults()
     admin = services.accounts.create_account(
         "admin", full_name="Administrator", email="admin@localhost", groups=[ADMINISTRATORS]
     )

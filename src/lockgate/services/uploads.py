@@ -238,6 +238,10 @@ class UploadService:
         if command.new == ZERO_SHA:
             raise UploadRejected(f"{FOR}* refs cannot be deleted; abandon the change instead")
         branch = target.branch
+        if not self.permissions.can_upload(account, project, branch):
+            raise UploadRejected(
+                f"prohibited by Gerrit: not permitted: push to {FOR}{HEADS}{branch}"
+            )
         if self.repos.resolve(project.name, HEADS + branch) is None:
             raise UploadRejected(
                 f"branch {branch} not found",
@@ -252,7 +256,7 @@ class UploadService:
             options=target.options,
             commits=commits,
             keys=_change_keys(commits),
-            merges_allowed=self.permissions.can_upload_merges(account, project),
+            merges_allowed=self.permissions.can_upload_merges(account, project, branch),
             reviewers=self._accounts_named(target.options.reviewers, "r"),
             ccs=self._accounts_named(target.options.ccs, "cc"),
         )
