@@ -349,7 +349,13 @@ class AccessService:
         )
         existing = self._own_label(project, name)
         try:
-            definition = build_definition(raw, project=project.name, name=name, existing=existing)
+            # A name differing only in case addresses the label; only `name` renames it.
+            definition = build_definition(
+                raw,
+                project=project.name,
+                name=existing.name if existing else name,
+                existing=existing,
+            )
         except LabelDefinitionError as error:
             raise BadRequest(str(error)) from None
         chain = self._config.chain(project.name)
