@@ -39,6 +39,7 @@ class Services:
     labels: LabelConfig
     writer: ChangeWriter
     access: AccessService
+    project_config: ProjectConfig
     # Proves to the server that a git hook call comes from a git process it started.
     hook_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
@@ -88,6 +89,7 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
         labels=labels,
         writer=ChangeWriter(engine, clock, settings.server.url),
         access=AccessService(engine, projects, permissions, labels, config),
+        project_config=config,
     )
 
 

@@ -21,7 +21,7 @@ from lockgate.services.access import AccessView
 from lockgate.services.bootstrap import Services
 from lockgate.services.errors import BadRequest
 from lockgate.services.project_listing import visible_project
-from lockgate.web.auth import request_account, require_account, services_of
+from lockgate.web.auth import request_account, request_caller, require_account, services_of
 from lockgate.web.gerrit.entities import group_info, project_info
 from lockgate.web.gerrit.params import flag, path_param, with_body
 from lockgate.web.gerrit.responses import gerrit_json
@@ -118,7 +118,7 @@ def label_info(definition: LabelDefinition) -> dict[str, Any]:
 
 def get_access(request: Request) -> Response:
     services, project = _project(request)
-    view = services.access.view(request_account(request), project)
+    view = services.access.view(request_caller(request), project)
     return gerrit_json(access_info(services, view))
 
 
@@ -126,7 +126,7 @@ def list_access(request: Request) -> Response:
     names = request.query_params.getlist("project") or request.query_params.getlist("p")
     if not names:
         raise BadRequest("name the projects: GET /access/?project=NAME (repeatable)")
-    viewer = request_account(request)
+    viewer = request_caller(request)
     result: dict[str, Any] = {}
     for name in sorted(set(names)):
         services, project = _project(request, name)
