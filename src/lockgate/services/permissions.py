@@ -140,15 +140,32 @@ class Permissions:
         """Whether `account` holds `permission` on `ref` of `project` (`force`: a
         forced update, which needs a rule marked force)."""
         caller = self.caller(account)
+        if permission == Permission.READ:
+            if project.state is ProjectState.HIDDEN and not caller.admin:
+                return False
+        elif project.state is not ProjectState.ACTIVE and permission != Permission.OWNER:
+            return False
+        return self._granted(
+            caller, project, permission, ref, force=force, change_owner=change_owner
+        )
+
+    def _granted(
+        self,
+        account: Who,
+        project: Project,
+        permission: str,
+        ref: str,
+        *,
+        force: bool = False,
+        change_owner: bool = False,
+    ) -> bool:
+        """`check` without regard to the project's state: pushes ask `write_refusal`
+        for that, to say why."""
+        caller = self.caller(account)
         if not caller.active:
             return False
         if caller.admin:
             return True
-        if permission == Permission.READ:
-            if project.state is ProjectState.HIDDEN:
-                return False
-        elif project.state is not ProjectState.ACTIVE and permission != Permission.OWNER:
-            return False
 
         def compute() -> bool:
             groups = self._groups(caller, project, change_owner=change_owner)
@@ -269,11 +286,13 @@ class Permissions:
     def can_upload(self, account: Who, project: Project, branch: str | None = None) -> bool:
         """Whether `account` may upload changes for review (`push` on refs/for/<ref>)."""
         target = HEADS + branch if branch else HEADS + "*"
-        return account is not None and self.check(account, project, Permission.PUSH, FOR + target)
+        return account is not None and self._granted(
+            account, project, Permission.PUSH, FOR + target
+        )
 
     def can_upload_merges(self, account: Who, project: Project, branch: str | None = None) -> bool:
         target = HEADS + branch if branch else HEADS + "*"
-        return account is not None and self.check(
+        return account is not None and self._granted(
             account, project, Permission.PUSH_MERGE, FOR + target
         )
 
@@ -285,7 +304,7 @@ class Permissions:
         wanted = [Permission.PUSH, Permission.CREATE, Permission.DELETE]
         if ref.startswith(TAGS):
             wanted.append(Permission.CREATE_TAG)
-        return any(self.check(caller, project, p, ref) for p in wanted)
+        return any(self._granted(caller, project, p, ref) for p in wanted)
 
     def ref_update_refusal(
         self,
@@ -309,16 +328,16 @@ class Permissions:
             creates = [Permission.CREATE]
             if ref.startswith(TAGS):
                 creates.append(Permission.CREATE_TAG)
-            allowed = any(self.check(caller, project, p, ref) for p in creates)
+            allowed = any(self._granted(caller, project, p, ref) for p in creates)
             return None if allowed else "create"
         if new == ZERO_SHA:
-            allowed = self.check(caller, project, Permission.DELETE, ref) or self.check(
+            allowed = self._granted(caller, project, Permission.DELETE, ref) or self._granted(
                 caller, project, Permission.PUSH, ref, force=True
             )
             return None if allowed else "delete"
         forced = ref.startswith(TAGS) or not fast_forward
-        if self.check(caller, project, Permission.PUSH, ref, force=forced):
+        if self._granted(caller, project, Permission.PUSH, ref, force=forced):
             return None
-        if forced and self.check(caller, project, Permission.PUSH, ref):
+        if forced and self._granted(caller, project, Permission.PUSH, ref):
             return "force update"
         return "update"
