@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+import pytest
+
 from lockgate.core.review.acl import (
+    AccessError,
     AccessSection,
     Action,
     PermissionRules,
     ProjectAccess,
     Rule,
+    access_revision,
+    apply_access_changes,
     is_allowed,
     label_range,
+    parse_access_changes,
     ref_matches,
     valid_ref_pattern,
 )
@@ -109,3 +118,79 @@ def test_a_blocked_label_range_cuts_off_its_extremes() -> None:
         )
     )
     assert label_range(chain, [CORE, BOTS], "Code-Review", "refs/heads/master") == (-1, 1)
+
+
+def test_force_needs_a_rule_marked_force_and_a_forced_block_spares_plain_pushes() -> None:
+    plain = project(section("refs/heads/*", push=rules(Rule(CORE))))
+    assert is_allowed(plain, [CORE], "push", "refs/heads/master")
+    assert not is_allowed(plain, [CORE], "push", "refs/heads/master", force=True)
+    forced = project(
+        section("refs/heads/master", push=rules(Rule(CORE))),
+        section("refs/heads/*", push=rules(Rule(CORE, force=True))),
+    )
+    # The exact section allows without force; the wider one still grants force.
+    assert is_allowed(forced, [CORE], "push", "refs/heads/master", force=True)
+    no_force = project(
+        section("refs/heads/*", push=rules(Rule(CORE, force=True))),
+        section("refs/heads/stable/*", push=rules(Rule(CORE, Action.BLOCK, force=True))),
+    )
+    assert is_allowed(no_force, [CORE], "push", "refs/heads/stable/x")
+    assert not is_allowed(no_force, [CORE], "push", "refs/heads/stable/x", force=True)
+
+
+def test_access_changes_remove_at_the_finest_level_then_add() -> None:
+    current = (
+        section("refs/heads/*", read=rules(Rule(CORE), Rule(BOTS)), push=rules(Rule(CORE))),
+        section("refs/tags/*", createTag=rules(Rule(CORE))),
+    )
+    remove = parse_access_changes(
+        {
+            "refs/heads/*": {"permissions": {"read": {"rules": {BOTS: {}}}, "push": {}}},
+            "refs/tags/*": {},
+        },
+        what="remove",
+        removal=True,
+    )
+    add = parse_access_changes(
+        {
+            "refs/heads/*": {
+                "permissions": {
+                    "read": {"exclusive": True, "rules": {CORE: {"action": "DENY"}}},
+                    "label-Code-Review": {"rules": {CORE: {"min": -2, "max": 2}}},
+                }
+            }
+        },
+        what="add",
+    )
+
+    changed = apply_access_changes(current, remove, add)
+
+    assert changed == (
+        section(
+            "refs/heads/*",
+            read=rules(Rule(CORE, Action.DENY), exclusive=True),
+            label_Code_Review=rules(Rule(CORE, min=-2, max=2)),
+        ),
+    )
+    assert access_revision(ProjectAccess("nova", None, changed)) != access_revision(
+        ProjectAccess("nova", None, current)
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        ({"refs/heads/*": {"permissions": {"pull": {}}}}, "unknown permission 'pull'"),
+        ({"heads/*": {}}, "must start with refs/"),
+        ({"GLOBAL_CAPABILITIES": {}}, "global capabilities"),
+        ({"refs/*": {"permissions": {"label-X": {"rules": {"g": {"min": 1}}}}}}, "both min"),
+        ({"refs/*": {"permissions": {"label-X": {"rules": {"g": {"min": 2, "max": 1}}}}}}, "above"),
+        ({"refs/*": {"permissions": {"read": {"rules": {"g": {"min": 1, "max": 1}}}}}}, "only to"),
+        ({"refs/*": {"permissions": {"read": {"rules": {"g": {"force": "y"}}}}}}, "true or false"),
+        ({"refs/*": {"permissions": {"label-X": {"label": "Y"}}}}, "does not match"),
+        ({"refs/*": []}, "must be a JSON object"),
+    ],
+)
+def test_malformed_access_changes_name_their_fault(raw: dict[str, Any], words: str) -> None:
+    with pytest.raises(AccessError, match=re.escape(words)):
+        parse_access_changes(raw, what="add")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
 import sys
 import urllib.parse
 from typing import Any, BinaryIO
@@ -157,9 +158,25 @@ def _unreachable(error: Exception) -> str:
 # --- the hooks -----------------------------------------------------------------
 
 
+def mark_fast_forwards(commands: list[dict[str, Any]]) -> None:
+    """Tell the server which updates are fast-forwards: only the hook, running in
+    git's quarantine, sees the pushed commits before they are accepted."""
+    zero = "0" * 40
+    for command in commands:
+        if command["old"] != zero and command["new"] != zero:
+            ancestry = subprocess.run(
+                ["git", "merge-base", "--is-ancestor", command["old"], command["new"]],
+                capture_output=True,
+                check=False,
+            )
+            command["fast_forward"] = ancestry.returncode == 0
+
+
 def ref_hook(hook: str) -> int:
     """pre-receive and post-receive: `<old> <new> <ref>` lines on stdin."""
-    commands = parse_commands(sys.stdin.read().splitlines())
+    commands: list[dict[str, Any]] = list(parse_commands(sys.stdin.read().splitlines()))
+    if hook == "pre-receive":
+        mark_fast_forwards(commands)
     try:
         reply = call_server(hook, payload_for(hook, commands, push_options_from_env()))
     except Exception as error:

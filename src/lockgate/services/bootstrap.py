@@ -13,6 +13,7 @@ from lockgate.adapters.db.migrate import schema_status, upgrade
 from lockgate.adapters.git.diffs import DiffReader
 from lockgate.adapters.git.repos import RepoStore
 from lockgate.adapters.site import Settings, Site, SiteError
+from lockgate.services.access import AccessService
 from lockgate.services.accounts import ADMINISTRATORS, AccountService
 from lockgate.services.change_edits import ChangeEdits, ChangeLookup
 from lockgate.services.change_writes import ChangeWriter
@@ -22,6 +23,7 @@ from lockgate.services.diffs import DiffService
 from lockgate.services.label_views import LabelViews
 from lockgate.services.labels import LabelConfig
 from lockgate.services.permissions import Permissions
+from lockgate.services.project_config import ProjectConfig
 from lockgate.services.projects import ProjectService
 from lockgate.services.review import ReviewService
 from lockgate.services.reviewers import ReviewerService
@@ -49,6 +51,8 @@ class Services:
     comments: CommentService
     label_views: LabelViews
     reviews: ReviewPoster
+    access: AccessService
+    project_config: ProjectConfig
     # Proves to the server that a git hook call comes from a git process it started.
     hook_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
@@ -72,8 +76,9 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
         clock=clock,
         public_url=settings.server.url,
     )
-    permissions = Permissions(accounts)
-    labels = LabelConfig(engine, projects)
+    config = ProjectConfig(engine)
+    labels = LabelConfig(engine, projects, config)
+    permissions = Permissions(engine, config, labels)
     uploads = UploadService(
         engine=engine,
         repos=repos,
@@ -118,6 +123,8 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
             permissions=permissions,
             comments=comments,
         ),
+        access=AccessService(engine, projects, permissions, labels, config),
+        project_config=config,
     )
 
 
@@ -143,7 +150,10 @@ def open_site(path: Path, *, clock: Clock = system_clock) -> Services:
             f"the database of {site.root} is at schema {status.current}, older than this "
             f"lockgate's {status.head}; migrate it with: lockgate db upgrade --site {site.root}"
         )
-    return build_services(site, settings, engine, clock)
+    services = build_services(site, settings, engine, clock)
+    # A site made before access control existed gets All-Projects' defaults now.
+    services.access.ensure_defaults()
+    return services
 
 
 @dataclass(frozen=True)
@@ -179,6 +189,7 @@ def init_site(
     services = build_services(site, settings, engine, clock)
     services.accounts.ensure_built_in_groups()
     services.projects.ensure_system_projects()
+    services.access.ensure_defaults()
     admin = services.accounts.create_account(
         "admin", full_name="Administrator", email="admin@localhost", groups=[ADMINISTRATORS]
     )

@@ -117,16 +117,13 @@ class BranchPushes:
             )
         if ref.startswith("refs/meta/"):
             return f"prohibited by Gerrit: {ref} is managed by lockgate"
-        if not self.permissions.can_push_directly(account, project, ref):
-            if not ref.startswith((HEADS, TAGS)):
-                return "prohibited by Gerrit: only branches, tags and refs/for/* take pushes"
-            if command.old == ZERO_SHA:
-                action = "create"
-            elif command.new == ZERO_SHA:
-                action = "delete"
-            else:
-                action = "update"
-            return f"prohibited by Gerrit: not permitted: {action}"
+        if not ref.startswith((HEADS, TAGS)):
+            return "prohibited by Gerrit: only branches, tags and refs/for/* take pushes"
+        refused = self.permissions.ref_update_refusal(
+            account, project, ref, command.old, command.new, fast_forward=command.fast_forward
+        )
+        if refused is not None:
+            return f"prohibited by Gerrit: not permitted: {refused}"
         return self.permissions.write_refusal(project)
 
     def after(

@@ -27,7 +27,7 @@ from lockgate.core.review.submit_requirements import (
     legacy_requirements,
 )
 from lockgate.services.labels import LabelConfig
-from lockgate.services.permissions import Permissions
+from lockgate.services.permissions import Caller, Permissions
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,20 +120,29 @@ class _Questions:
     def __init__(self, permissions: Permissions, projects: Mapping[str, Project]) -> None:
         self.permissions = permissions
         self.projects = projects
-        self._ranges: dict[tuple[int, str, str, str], Range] = {}
+        self._ranges: dict[tuple[int, str, str, str, bool], Range] = {}
+        self._callers: dict[int, Caller] = {}
         self._checks: dict[tuple[int, str, str, str, bool], bool] = {}
 
     def range(self, account: Account | None, change: Change, label: LabelType) -> Range:
         project = self.projects.get(change.project)
         if account is None or project is None:
             return None
-        key = (account.id, change.project, change.branch, label.name)
+        # Grants to Change Owner make the owner's range differ from others'.
+        owner = account.id == change.owner_id
+        key = (account.id, change.project, change.branch, label.name, owner)
         if key not in self._ranges:
             found = self.permissions.label_range(
-                account, project, label.name, HEADS + change.branch
+                self.caller(account), project, label.name, HEADS + change.branch, change=change
             )
             self._ranges[key] = clip_range(label, found)
         return self._ranges[key]
+
+    def caller(self, account: Account) -> Caller:
+        """The account with its groups resolved, once per page."""
+        if account.id not in self._callers:
+            self._callers[account.id] = self.permissions.caller(account)
+        return self._callers[account.id]
 
     def may(self, viewer: Account | None, change: Change, permission: str) -> bool:
         project = self.projects.get(change.project)
@@ -141,7 +150,9 @@ class _Questions:
             return False
         key = (viewer.id, change.project, change.branch, permission, viewer.id == change.owner_id)
         if key not in self._checks:
-            self._checks[key] = self.permissions.check_change(viewer, project, change, permission)
+            self._checks[key] = self.permissions.check_change(
+                self.caller(viewer), project, change, permission
+            )
         return self._checks[key]
 
     def removable(self, viewer: Account | None, change: Change) -> tuple[int, ...]:

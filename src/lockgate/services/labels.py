@@ -2,7 +2,8 @@
 
 All-Projects defines Code-Review, Verified and Workflow as OpenStack runs
 them; a project may add labels (review categories) or redefine inherited ones,
-and its children inherit what it defines.
+and its children inherit what it defines. The definitions are read once per
+project and kept until a write changes them (services/project_config.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from sqlalchemy import Connection, Engine
 
 from lockgate.adapters.db.approval_store import current_votes, set_vote, votes_on
 from lockgate.core.review.labels import (
-    DEFAULT_LABELS,
     LabelType,
     SubmitRecord,
     Vote,
@@ -21,17 +21,21 @@ from lockgate.core.review.labels import (
     submit_record,
 )
 from lockgate.core.review.model import Change
+from lockgate.services.project_config import ProjectConfig
 from lockgate.services.projects import ProjectService
 
 
 class LabelConfig:
-    def __init__(self, engine: Engine, projects: ProjectService) -> None:
+    def __init__(self, engine: Engine, projects: ProjectService, config: ProjectConfig) -> None:
         self.engine = engine
         self.projects = projects
+        self._config = config
 
     def for_project(self, name: str) -> tuple[LabelType, ...]:
-        """The label types of project `name`, in the order they are shown."""
-        return DEFAULT_LABELS
+        """The label types of project `name`, in the order they are shown: those of
+        All-Projects first, in their order, then each descendant's own, a label
+        redefined lower down keeping the place of the one it replaces."""
+        return tuple(d.label for d in self._config.chain(name).labels)
 
     def find(self, project: str, label: str) -> LabelType | None:
         """A label of the project by name, without regard to case, as Gerrit matches them."""

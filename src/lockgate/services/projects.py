@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
+from lockgate.adapters.db import access_store
 from lockgate.adapters.db import project_store as store
 from lockgate.adapters.db.engine import read_transaction, write_transaction
 from lockgate.adapters.git.repos import (
@@ -17,6 +18,7 @@ from lockgate.adapters.git.repos import (
     RepoStore,
     check_project_name,
 )
+from lockgate.core.review.acl import AccessSection, Permission, PermissionRules, Rule
 from lockgate.core.review.model import (
     ALL_PROJECTS,
     ALL_USERS,
@@ -60,7 +62,10 @@ class ProjectService:
         branches: list[str] | None = None,
         submit_type: str | None = None,
         creator: Account | None = None,
+        owners: list[str] | None = None,
     ) -> Project:
+        """Create the project and its repository; `owners` are the UUIDs of the groups
+        granted `owner` on refs/* of it (they edit its access and labels)."""
         name = name.strip("/")
         if name.endswith(".git"):
             name = name[: -len(".git")]
@@ -90,6 +95,10 @@ class ProjectService:
                     submit_type=kind,
                     now=now,
                 )
+                if owners:
+                    owned = PermissionRules(tuple(Rule(uuid) for uuid in dict.fromkeys(owners)))
+                    section = AccessSection("refs/*", {Permission.OWNER.value: owned})
+                    access_store.replace_access(conn, name, [section])
                 # The repository is made inside the transaction: if git fails,
                 # no project row is left pointing at nothing.
                 self.repos.create(name, head_branch=head)

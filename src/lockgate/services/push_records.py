@@ -27,6 +27,9 @@ class Command:
     old: str
     new: str
     ref: str
+    # Whether `new` descends from `old`, as the pre-receive hook saw it (the pushed
+    # objects are in git's quarantine then, out of the server's sight); None if unknown.
+    fast_forward: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -138,7 +138,9 @@ class ReviewerService:
             for label in label_types:
                 if label.name in mine:
                     approvals[label.name] = format_value(mine.pop(label.name))
-                elif self.permissions.label_range(account, target.project, label.name, ref):
+                elif self.permissions.label_range(
+                    account, target.project, label.name, ref, change=target.change
+                ):
                     approvals[label.name] = format_value(0)
             approvals.update({name: format_value(value) for name, value in mine.items()})
             entries.append(ReviewerEntry(account, state, approvals))

@@ -115,14 +115,14 @@ class UploadService:
         permissions: Permissions,
         clock: Clock,
         public_url: str,
-        labels: LabelConfig | None = None,
+        labels: LabelConfig,
     ) -> None:
         self.engine = engine
         self.repos = repos
         self.accounts = accounts
         self.projects = projects
         self.permissions = permissions
-        self.labels = labels or LabelConfig(engine, projects)
+        self.labels = labels
         self.clock = clock
         self.public_url = public_url
         self.branches = BranchPushes(
@@ -242,6 +242,10 @@ class UploadService:
         if command.new == ZERO_SHA:
             raise UploadRejected(f"{FOR}* refs cannot be deleted; abandon the change instead")
         branch = target.branch
+        if not self.permissions.can_upload(account, project, branch):
+            raise UploadRejected(
+                f"prohibited by Gerrit: not permitted: push to {FOR}{HEADS}{branch}"
+            )
         if self.repos.resolve(project.name, HEADS + branch) is None:
             raise UploadRejected(
                 f"branch {branch} not found",
@@ -256,7 +260,7 @@ class UploadService:
             options=target.options,
             commits=commits,
             keys=_change_keys(commits),
-            merges_allowed=self.permissions.can_upload_merges(account, project),
+            merges_allowed=self.permissions.can_upload_merges(account, project, branch),
             reviewers=self._accounts_named(target.options.reviewers, "r"),
             ccs=self._accounts_named(target.options.ccs, "cc"),
         )

@@ -81,8 +81,9 @@ class ReviewPoster:
             raise NotFound(f"Not found: {change_id}")
         label_types = self.labels.for_project(change.project)
         ref = HEADS + change.branch
+        caller = self.permissions.caller(actor)
         ranges = {
-            lt.name: self.permissions.label_range(actor, project, lt.name, ref)
+            lt.name: self.permissions.label_range(caller, project, lt.name, ref, change=change)
             for lt in label_types
         }
         try:

@@ -25,7 +25,12 @@ TOKEN_HEADER = "x-lockgate-hook-token"
 
 def _commands(data: dict[str, Any]) -> list[Command]:
     return [
-        Command(old=str(c["old"]), new=str(c["new"]), ref=str(c["ref"]))
+        Command(
+            old=str(c["old"]),
+            new=str(c["new"]),
+            ref=str(c["ref"]),
+            fast_forward=c["fast_forward"] if isinstance(c.get("fast_forward"), bool) else None,
+        )
         for c in data.get("commands", [])
     ]
 

@@ -1,8 +1,8 @@
 """Gerrit's input entities (request bodies) for accounts, groups and projects.
 
 Fields Gerrit defines but lockgate does not act on yet (an account's `ssh_key`,
-a project's `owners`) are accepted and ignored, so that scripts written for
-Gerrit keep working; docs/rest-api.md lists them.
+a project's `permissions_only`) are accepted and ignored, so that scripts written
+for Gerrit keep working; docs/rest-api.md lists them.
 """
 
 from __future__ import annotations

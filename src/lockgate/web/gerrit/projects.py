@@ -1,8 +1,9 @@
 """Gerrit REST: projects.
 
-PUT /a/projects/{name} (admins), GET /projects/ (map name → ProjectInfo, with
-d, t, b, n, S, p, m, r, state, all), GET /projects/{name}, /projects/{name}/HEAD,
-/projects/{name}/branches/ and /projects/{name}/branches/{branch}.
+PUT /a/projects/{name} (admins; `owners` are granted `owner` on refs/*),
+GET /projects/ (map name → ProjectInfo, with d, t, b, n, S, p, m, r, state,
+all), GET /projects/{name}, /projects/{name}/HEAD, /projects/{name}/branches/
+and /projects/{name}/branches/{branch}.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def create_project(request: Request, body: dict[str, Any]) -> Response:
         branches=wanted.branches,
         submit_type=wanted.submit_type,
         creator=caller,
+        owners=services.access.owner_groups(wanted.owners or []),
     )
     return gerrit_json(project_info(project), status=201)
 
