@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,9 @@ from lockgate.services.clock import Clock, system_clock
 from lockgate.services.labels import LabelConfig
 from lockgate.services.permissions import Permissions
 from lockgate.services.projects import ProjectService
+from lockgate.services.rebase import RebaseService
 from lockgate.services.review import ReviewService
+from lockgate.services.submit import SubmitService
 from lockgate.services.uploads import UploadService
 
 
@@ -36,6 +39,8 @@ class Services:
     uploads: UploadService
     labels: LabelConfig
     writer: ChangeWriter
+    submit: SubmitService
+    rebase: RebaseService
     # Proves to the server that a git hook call comes from a git process it started.
     hook_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
@@ -69,6 +74,11 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
         clock=clock,
         public_url=settings.server.url,
     )
+    labels = LabelConfig(engine, projects)
+    writer = ChangeWriter(engine, clock, settings.server.url)
+    # The committer of the commits a submit makes, as Gerrit's server identity.
+    host = urllib.parse.urlsplit(settings.server.url).hostname or "localhost"
+    server_ident = (settings.server.name, f"{settings.server.name}@{host}")
     return Services(
         site,
         settings,
@@ -80,8 +90,28 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
         clock,
         permissions=permissions,
         uploads=uploads,
-        labels=LabelConfig(engine, projects),
-        writer=ChangeWriter(engine, clock, settings.server.url),
+        labels=labels,
+        writer=writer,
+        submit=SubmitService(
+            engine=engine,
+            repos=repos,
+            projects=projects,
+            permissions=permissions,
+            labels=labels,
+            clock=clock,
+            public_url=settings.server.url,
+            server_ident=server_ident,
+        ),
+        rebase=RebaseService(
+            engine=engine,
+            repos=repos,
+            projects=projects,
+            permissions=permissions,
+            labels=labels,
+            writer=writer,
+            clock=clock,
+            public_url=settings.server.url,
+        ),
     )
 
 

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from lockgate.adapters.db import change_store
+from lockgate.adapters.db import change_store, footer_store
 from lockgate.adapters.git.repos import ZERO_SHA, GitError, RepoStore
+from lockgate.core.review.footers import tracked_footers
 from lockgate.core.review.model import Account, ChangeMessage, PatchSet
 from lockgate.core.review.refs import change_ref
 
@@ -57,8 +58,16 @@ def record_patch_set(
     *,
     message: str | None,
     created: list[str],
+    summary: str | None = None,
+    announce: bool = True,
 ) -> None:
-    """The patch set's row, its change message and its ref (which must not exist yet)."""
+    """The patch set's row, its tracked footers, its change message and its ref
+    (which must not exist yet).
+
+    The message is `summary` (by default "Uploaded patch set N.") followed by
+    `message`; `announce=False` leaves it out, for a patch set that a submit
+    makes, whose merged message says it all.
+    """
     change_store.insert_patch_set(
         conn,
         change_number=patch_set.change_number,
@@ -69,21 +78,28 @@ def record_patch_set(
         files=patch_set.files,
         kind=patch_set.kind,
     )
-    body = f"Uploaded patch set {patch_set.number}."
-    if message:
-        body += "\n\n" + message
-    change_store.insert_message(
+    footer_store.insert_footers(
         conn,
-        ChangeMessage(
-            id=uuid.uuid4().hex,
-            change_number=patch_set.change_number,
-            author_id=uploader.id,
-            created_at=patch_set.created_at,
-            message=body,
-            tag=NEW_PATCH_SET_TAG,
-            patch_set=patch_set.number,
-        ),
+        patch_set.change_number,
+        patch_set.number,
+        tracked_footers(patch_set.commit.message),
     )
+    if announce:
+        body = summary or f"Uploaded patch set {patch_set.number}."
+        if message:
+            body += "\n\n" + message
+        change_store.insert_message(
+            conn,
+            ChangeMessage(
+                id=uuid.uuid4().hex,
+                change_number=patch_set.change_number,
+                author_id=uploader.id,
+                created_at=patch_set.created_at,
+                message=body,
+                tag=NEW_PATCH_SET_TAG,
+                patch_set=patch_set.number,
+            ),
+        )
     ref = change_ref(patch_set.change_number, patch_set.number)
     # Created before the commit, expecting no ref: a number the database
     # handed out twice would fail here and roll the transaction back.
@@ -97,3 +113,11 @@ def delete_refs(repos: RepoStore, project: str, refs: Sequence[str]) -> None:
             repos.delete_ref(project, ref)
         except GitError:
             log.exception("could not delete %s of %s after a failed push", ref, project)
+
+
+def clear_leftover_ref(repos: RepoStore, project: str, ref: str) -> None:
+    """Remove patch set ref `ref` before its number is recorded: the database never
+    handed that number out, so such a ref is a leftover of a write that died
+    between creating it and committing, and nobody's."""
+    if repos.resolve(project, ref) is not None:
+        repos.delete_ref(project, ref)
