@@ -22,10 +22,10 @@ from lockgate.core.review.model import CommitInfo, Person
 _SCRATCH_ENV = {
     "GIT_AUTHOR_NAME": "lockgate",
     "GIT_AUTHOR_EMAIL": "lockgate@localhost",
-    "GIT_AUTHOR_DATE": "0 +0000",
+    "GIT_AUTHOR_DATE": "946684800 +0000",
     "GIT_COMMITTER_NAME": "lockgate",
     "GIT_COMMITTER_EMAIL": "lockgate@localhost",
-    "GIT_COMMITTER_DATE": "0 +0000",
+    "GIT_COMMITTER_DATE": "946684800 +0000",
 }
 
 
