@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from lockgate.adapters.db.approval_store import votes_on
+from lockgate.adapters.db.footer_store import footers_of
+from lockgate.core.review.footers import Footer
 from lockgate.core.review.model import SubmitType
 from lockgate.testing.server import LiveServer
 from tests.gitutil import Contributor, contributor, git, new_change_id
@@ -24,8 +26,8 @@ from tests.system.submitting import (
     events_of,
     files_at,
     message,
+    newest_change,
     parents,
-    post,
     push_change,
     submit,
     tip,
@@ -41,6 +43,10 @@ def _project(server: LiveServer, tmp_path: Path, kind: SubmitType) -> tuple[Cont
     server.services.projects.create(PROJECT, create_empty_commit=True, submit_type=kind.value)
     alice = contributor(server, tmp_path, PROJECT, "alice")
     return alice, tip(server, PROJECT)
+
+
+def top_number(server: LiveServer) -> int:
+    return newest_change(server, PROJECT)
 
 
 def _footers(server: LiveServer, number: int) -> str:
@@ -180,3 +186,152 @@ def test_a_chain_of_three_is_submitted_together_by_submitting_the_top(
     for number in stack:
         assert detail(server, number).change.status.value == "MERGED"
     assert len(events_of(server, "ref-updated", PROJECT)) == 2
+
+
+# --- refusals: nothing is written ---------------------------------------------------
+
+
+def test_a_conflict_is_a_409_naming_the_paths_and_writes_nothing(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    alice, _ = _project(server, tmp_path, SubmitType.MERGE_IF_NECESSARY)
+    first = push_change(
+        alice, "Say hello", {"f.txt": "hello\n", "x.txt": "x\n"}, on="origin/master"
+    )
+    second = push_change(alice, "Say bye", {"f.txt": "bye\n", "y.txt": "y\n"}, on="origin/master")
+    approve(server, first, second)
+    assert submit(server, first).status == 200
+    before = written(server, PROJECT)
+
+    answer = submit(server, second)
+
+    assert answer.status == 409
+    assert answer.text == (
+        "Failed to submit 1 change due to the following problems:\n"
+        f"Change {second}: Change could not be merged due to a path conflict. Please rebase "
+        "the change locally and upload the rebased commit for review. Conflicting paths: f.txt\n"
+    )
+    assert written(server, PROJECT) == before
+
+
+def test_a_change_that_is_not_submittable_is_a_409_naming_the_label(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    alice, _ = _project(server, tmp_path, SubmitType.MERGE_IF_NECESSARY)
+    number = push_change(alice, "Half reviewed", {"h.txt": "h\n"}, on="origin/master")
+    vote(server, number, (("Code-Review", 2), ("Workflow", 1)))
+    before = written(server, PROJECT)
+
+    answer = submit(server, number)
+
+    assert answer.status == 409
+    assert answer.text == (
+        "Failed to submit 1 change due to the following problems:\n"
+        f"Change {number}: submit requirement not satisfied: Verified needs a +2 vote\n"
+    )
+    assert written(server, PROJECT) == before
+
+
+def test_submitting_needs_the_submit_permission(server: LiveServer, tmp_path: Path) -> None:
+    alice, _ = _project(server, tmp_path, SubmitType.MERGE_IF_NECESSARY)
+    number = push_change(alice, "Mine", {"m.txt": "m\n"}, on="origin/master")
+    approve(server, number)
+    before = written(server, PROJECT)
+
+    answer = submit(server, number, auth=(alice.username, alice.password))
+
+    assert answer.status == 403
+    assert answer.text.startswith(f"submit change {number} not permitted: alice lacks submit")
+    assert written(server, PROJECT) == before
+
+
+def test_a_merged_change_and_a_work_in_progress_are_not_submitted(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    alice, _ = _project(server, tmp_path, SubmitType.MERGE_IF_NECESSARY)
+    number = push_change(alice, "Once", {"o.txt": "o\n"}, on="origin/master")
+    approve(server, number)
+    assert submit(server, number).status == 200
+    again = submit(server, number)
+    assert (again.status, again.text) == (409, "change is merged\n")
+
+    git(alice.work, "checkout", "-q", "--detach", "origin/master")
+    alice.commit("Unfinished", change_id=new_change_id())
+    assert alice.push("HEAD:refs/for/master%wip").ok
+    wip = number + 1
+    approve(server, wip)
+    answer = submit(server, wip)
+    assert answer.status == 409
+    assert answer.text.endswith(f"Change {wip}: Change {wip} is work in progress\n")
+
+
+def test_an_ancestor_that_is_an_outdated_patch_set_is_named(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    alice, initial = _project(server, tmp_path, SubmitType.REBASE_IF_NECESSARY)
+    git(alice.work, "checkout", "-q", "--detach", initial)
+    bottom_key = new_change_id()
+    bottom_sha = alice.commit("Bottom", change_id=bottom_key)
+    top_sha = alice.commit("Top", change_id=new_change_id())
+    assert alice.push("HEAD:refs/for/master").ok
+    bottom, top = top_number(server) - 1, top_number(server)
+    # The bottom change gets a patch set 2; the top still sits on patch set 1.
+    git(alice.work, "checkout", "-q", "--detach", bottom_sha)
+    git(alice.work, "commit", "-q", "--amend", "-m", f"Bottom, better\n\nChange-Id: {bottom_key}")
+    assert alice.push("HEAD:refs/for/master").ok
+    approve(server, bottom, top)
+    before = written(server, PROJECT)
+
+    answer = submit(server, top)
+
+    assert answer.status == 409
+    assert answer.text == (
+        "Failed to submit 1 change due to the following problems:\n"
+        f"Change {top}: Commit {top_sha} depends on commit {bottom_sha}, which is outdated "
+        f"patch set 1 of change {bottom}. The latest patch set is 2.\n"
+    )
+    assert written(server, PROJECT) == before
+
+
+def test_an_ancestor_that_is_not_submittable_stops_the_chain(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    alice, initial = _project(server, tmp_path, SubmitType.MERGE_IF_NECESSARY)
+    git(alice.work, "checkout", "-q", "--detach", initial)
+    alice.commit("Bottom", change_id=new_change_id())
+    alice.commit("Top", change_id=new_change_id())
+    assert alice.push("HEAD:refs/for/master").ok
+    bottom, top = top_number(server) - 1, top_number(server)
+    approve(server, top)
+    before = written(server, PROJECT)
+
+    answer = submit(server, top)
+
+    assert answer.status == 409
+    assert f"Change {bottom}: submit requirement not satisfied: Code-Review needs a +2" in (
+        answer.text
+    )
+    assert written(server, PROJECT) == before
+
+
+def test_cherry_pick_submits_the_change_alone_and_keeps_its_tracked_footers(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    alice, initial = _project(server, tmp_path, SubmitType.CHERRY_PICK)
+    git(alice.work, "checkout", "-q", "--detach", initial)
+    alice.commit("Bottom", change_id=new_change_id())
+    alice.commit("Top", change_id=new_change_id(), body="Closes-Bug: #42\nDepends-On: soon")
+    assert alice.push("HEAD:refs/for/master").ok
+    bottom, top = top_number(server) - 1, top_number(server)
+    approve(server, top)
+
+    answer = submit(server, top)
+
+    assert answer.status == 200, answer.text
+    head = tip(server, PROJECT)
+    assert parents(server, PROJECT, head) == [initial]
+    assert set(files_at(server, PROJECT, head)) == {"Top.txt"}
+    assert detail(server, bottom).change.status.value == "NEW"
+    with server.services.engine.connect() as conn:
+        kept = footers_of(conn, top, 2)
+    assert kept == [Footer("Closes-Bug", "#42"), Footer("Depends-On", "soon")]
