@@ -200,7 +200,18 @@ def test_a_conflict_is_a_409_naming_the_paths_and_writes_nothing(
     )
     second = push_change(alice, "Say bye", {"f.txt": "bye\n", "y.txt": "y\n"}, on="origin/master")
     approve(server, first, second)
+    assert get(server, f"changes/{second}/revisions/current/mergeable") == {
+        "submit_type": "MERGE_IF_NECESSARY",
+        "strategy": "recursive",
+        "mergeable": True,
+    }
     assert submit(server, first).status == 200
+    assert get(server, f"changes/{second}/revisions/1/mergeable") == {
+        "submit_type": "MERGE_IF_NECESSARY",
+        "strategy": "recursive",
+        "mergeable": False,
+        "conflicts": ["f.txt"],
+    }
     before = written(server, PROJECT)
 
     answer = submit(server, second)
@@ -332,6 +343,8 @@ def test_cherry_pick_submits_the_change_alone_and_keeps_its_tracked_footers(
     assert parents(server, PROJECT, head) == [initial]
     assert set(files_at(server, PROJECT, head)) == {"Top.txt"}
     assert detail(server, bottom).change.status.value == "NEW"
+    # Kept verbatim for the pushed patch set and for the one the submit made,
+    # the malformed Depends-On too.
     with server.services.engine.connect() as conn:
-        kept = footers_of(conn, top, 2)
-    assert kept == [Footer("Closes-Bug", "#42"), Footer("Depends-On", "soon")]
+        pushed, picked = footers_of(conn, top, 1), footers_of(conn, top, 2)
+    assert pushed == picked == [Footer("Closes-Bug", "#42"), Footer("Depends-On", "soon")]
