@@ -20,7 +20,6 @@ on the branch is removed before its number is used.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -41,7 +40,6 @@ from lockgate.core.review.labels import Vote
 from lockgate.core.review.model import (
     Account,
     Change,
-    ChangeMessage,
     ChangeStatus,
     CommitInfo,
     FileChange,
@@ -52,7 +50,6 @@ from lockgate.core.review.model import (
 )
 from lockgate.core.review.refs import HEADS, change_ref
 from lockgate.core.review.submit import (
-    MERGED_TAG,
     NOT_FAST_FORWARD,
     Approver,
     Landing,
@@ -70,7 +67,12 @@ from lockgate.services.errors import Conflict, NotFound
 from lockgate.services.labels import LabelConfig
 from lockgate.services.permissions import Permissions
 from lockgate.services.projects import ProjectService
-from lockgate.services.push_records import clear_leftover_ref, delete_refs, record_patch_set
+from lockgate.services.push_records import (
+    clear_leftover_ref,
+    delete_refs,
+    record_merged,
+    record_patch_set,
+)
 
 log = logging.getLogger(__name__)
 
@@ -609,35 +611,18 @@ class SubmitService:
                         ),
                         copied=True,
                     )
-        change_store.mark_merged(conn, number, submitter_id=actor.id, now=now)
-        change_store.insert_message(
+        record_merged(
             conn,
-            ChangeMessage(
-                id=uuid.uuid4().hex,
-                change_number=number,
-                author_id=actor.id,
-                created_at=now,
-                message=merged_message(
-                    landed.landing, sha=landed.commit, submitter_name=actor.full_name
-                ),
-                tag=MERGED_TAG,
-                patch_set=patch_set.number,
+            project.name,
+            patch_set,
+            actor,
+            message=merged_message(
+                landed.landing, sha=landed.commit, submitter_name=actor.full_name
             ),
-        )
-        change = change_store.get_change(conn, number)
-        assert change is not None
-        owners = accounts_by_ids(conn, [change.owner_id, patch_set.uploader_id])
-        event = events.change_merged(
-            change=change,
-            patch_set=patch_set,
-            owner=owners.get(change.owner_id),
-            uploader=owners.get(patch_set.uploader_id),
-            submitter=actor,
             new_rev=landed.commit,
             public_url=self.public_url,
             now=now,
         )
-        append_event(conn, event, now=now, project=project.name, change_number=number)
 
 
 def _approvers(votes: Sequence[Vote], people: dict[int, Account]) -> list[Approver]:
