@@ -348,3 +348,28 @@ def test_cherry_pick_submits_the_change_alone_and_keeps_its_tracked_footers(
     with server.services.engine.connect() as conn:
         pushed, picked = footers_of(conn, top, 1), footers_of(conn, top, 2)
     assert pushed == picked == [Footer("Closes-Bug", "#42"), Footer("Depends-On", "soon")]
+
+
+def test_a_submit_that_died_after_moving_the_branch_is_completed_by_the_next(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    alice, initial = _project(server, tmp_path, SubmitType.MERGE_IF_NECESSARY)
+    git(alice.work, "checkout", "-q", "--detach", initial)
+    alice.commit("Bottom", change_id=new_change_id())
+    top_sha = alice.commit("Top", change_id=new_change_id())
+    assert alice.push("HEAD:refs/for/master").ok
+    bottom, top = top_number(server) - 1, top_number(server)
+    approve(server, bottom, top)
+    # What a server that died between moving the branch and committing leaves.
+    server.services.repos.update_ref(PROJECT, "refs/heads/master", top_sha, initial)
+
+    answer = submit(server, top)
+
+    assert answer.status == 200, answer.text
+    assert tip(server, PROJECT) == top_sha
+    for number in (bottom, top):
+        found = detail(server, number)
+        assert found.change.status.value == "MERGED"
+        assert found.messages[-1].message == "Change has been successfully merged by Administrator"
+    merged = events_of(server, "change-merged", PROJECT)
+    assert [e["change"]["number"] for e in merged] == [bottom, top]

@@ -246,8 +246,15 @@ class SubmitService:
                 if parent in by_commit:
                     continue
                 if tip is not None and self.repos.is_ancestor(project.name, parent, tip):
+                    # On the branch already. Still open only when a submit died
+                    # between moving the branch and committing: it merges now.
+                    landed = self._ancestor(conn, project, child, parent, required=False)
+                    if landed is not None:
+                        by_commit[parent] = landed
+                        pending.append(landed)
                     continue
-                member = self._ancestor(conn, project, child, parent)
+                member = self._ancestor(conn, project, child, parent, required=True)
+                assert member is not None
                 if len(by_commit) >= MAX_CHAIN:
                     raise Conflict(
                         f"change {change.number} has more than {MAX_CHAIN} unmerged "
@@ -277,8 +284,11 @@ class SubmitService:
         place(top)
         return ordered
 
-    def _ancestor(self, conn: Connection, project: Project, child: Member, sha: str) -> Member:
-        """The open change whose current patch set is commit `sha`, a parent of `child`."""
+    def _ancestor(
+        self, conn: Connection, project: Project, child: Member, sha: str, *, required: bool
+    ) -> Member | None:
+        """The open change whose current patch set is commit `sha`, a parent of
+        `child`; when there is none, a 409 that says why if it is `required`."""
         found = patch_sets_with_commits(
             conn, project.name, [sha], (ChangeStatus.NEW, ChangeStatus.MERGED)
         )
@@ -295,6 +305,8 @@ class SubmitService:
             sets = change_store.load_patch_sets(conn, [ps.change_number], current_only=True)
             assert change is not None
             return Member(change, sets[ps.change_number][-1])
+        if not required:
+            return None
         outdated = [ps for ps in same_branch if ps.status is ChangeStatus.NEW]
         if outdated:
             ps = outdated[0]
@@ -367,6 +379,30 @@ class SubmitService:
         return Outcome(tip=tip, new_tip=None, landed=landed)
 
     def _build(
+        self,
+        project: Project,
+        members: Sequence[Member],
+        tip: str | None,
+        *,
+        actor: Account,
+        votes: dict[int, list[Vote]],
+        people: dict[int, Account],
+    ) -> Outcome:
+        name = project.name
+        done = [
+            Landed(m, Landing.MERGED, m.commit.sha)
+            for m in members
+            if tip is not None and self.repos.is_ancestor(name, m.commit.sha, tip)
+        ]
+        landed = {d.commit for d in done}
+        rest = [m for m in members if m.commit.sha not in landed]
+        if not rest:
+            return Outcome(tip, None, done)
+        outcome = self._strategy(project, rest, tip, actor=actor, votes=votes, people=people)
+        outcome.landed[:0] = done
+        return outcome
+
+    def _strategy(
         self,
         project: Project,
         members: Sequence[Member],
