@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,8 +26,10 @@ from lockgate.services.labels import LabelConfig
 from lockgate.services.permissions import Permissions
 from lockgate.services.project_config import ProjectConfig
 from lockgate.services.projects import ProjectService
+from lockgate.services.rebase import RebaseService
 from lockgate.services.review import ReviewService
 from lockgate.services.reviewers import ReviewerService
+from lockgate.services.submit import SubmitService
 from lockgate.services.uploads import UploadService
 from lockgate.services.votes import ReviewPoster
 
@@ -53,6 +56,8 @@ class Services:
     reviews: ReviewPoster
     access: AccessService
     project_config: ProjectConfig
+    submit: SubmitService
+    rebase: RebaseService
     # Proves to the server that a git hook call comes from a git process it started.
     hook_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
@@ -92,6 +97,9 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
     writer = ChangeWriter(engine, clock, settings.server.url)
     lookup = ChangeLookup(review, projects, accounts, permissions)
     comments = CommentService(engine, repos)
+    # The committer of the commits a submit makes, as Gerrit's server identity.
+    host = urllib.parse.urlsplit(settings.server.url).hostname or "localhost"
+    server_ident = (settings.server.name, f"{settings.server.name}@{host}")
     return Services(
         site,
         settings,
@@ -125,6 +133,26 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
         ),
         access=AccessService(engine, projects, permissions, labels, config),
         project_config=config,
+        submit=SubmitService(
+            engine=engine,
+            repos=repos,
+            projects=projects,
+            permissions=permissions,
+            labels=labels,
+            clock=clock,
+            public_url=settings.server.url,
+            server_ident=server_ident,
+        ),
+        rebase=RebaseService(
+            engine=engine,
+            repos=repos,
+            projects=projects,
+            permissions=permissions,
+            labels=labels,
+            writer=writer,
+            clock=clock,
+            public_url=settings.server.url,
+        ),
     )
 
 

@@ -103,6 +103,30 @@ class RepoStore:
         input: bytes | None = None,
         env: Mapping[str, str] | None = None,
     ) -> bytes:
+        _code, out = self._call(git_dir, args, input=input, env=env, allowed=(0,))
+        return out
+
+    def run(
+        self,
+        project: str,
+        *args: str,
+        input: bytes | None = None,
+        env: Mapping[str, str] | None = None,
+        allowed: tuple[int, ...] = (0,),
+    ) -> tuple[int, bytes]:
+        """git in the project's repository: (exit status, stdout) for the statuses
+        `allowed` (merge-tree exits 1 on a conflict), GitError for any other."""
+        return self._call(self.path(project), args, input=input, env=env, allowed=allowed)
+
+    def _call(
+        self,
+        git_dir: Path | None,
+        args: Sequence[str],
+        *,
+        input: bytes | None,
+        env: Mapping[str, str] | None,
+        allowed: tuple[int, ...],
+    ) -> tuple[int, bytes]:
         command = ["git"]
         if git_dir is not None:
             command += [f"--git-dir={git_dir}"]
@@ -119,10 +143,10 @@ class RepoStore:
         result = subprocess.run(
             command, input=input, capture_output=True, env=full_env, check=False
         )
-        if result.returncode != 0:
+        if result.returncode not in allowed:
             stderr = result.stderr.decode("utf-8", "replace").strip()
             raise GitError(f"git {' '.join(args[:3])} failed: {stderr}")
-        return result.stdout
+        return result.returncode, result.stdout
 
     # --- refs ---------------------------------------------------------------
 
@@ -171,7 +195,9 @@ class RepoStore:
         parents: Sequence[str],
         message: str,
         author: Person,
+        committer: Person | None = None,
     ) -> str:
+        """A commit object; the committer is the author unless given."""
         if tree == EMPTY_TREE:
             # git knows the empty tree without storing it, but fsck and other
             # git implementations want every tree a commit names written down.
@@ -179,14 +205,14 @@ class RepoStore:
         args = ["commit-tree", tree]
         for parent in parents:
             args += ["-p", parent]
-        stamp = f"{author.time} {_tz(author.tz_minutes)}"
+        committer = committer or author
         env = {
             "GIT_AUTHOR_NAME": author.name,
             "GIT_AUTHOR_EMAIL": author.email,
-            "GIT_AUTHOR_DATE": stamp,
-            "GIT_COMMITTER_NAME": author.name,
-            "GIT_COMMITTER_EMAIL": author.email,
-            "GIT_COMMITTER_DATE": stamp,
+            "GIT_AUTHOR_DATE": f"{author.time} {_tz(author.tz_minutes)}",
+            "GIT_COMMITTER_NAME": committer.name,
+            "GIT_COMMITTER_EMAIL": committer.email,
+            "GIT_COMMITTER_DATE": f"{committer.time} {_tz(committer.tz_minutes)}",
         }
         return (
             self._run(self.path(project), *args, input=message.encode(), env=env).decode().strip()

@@ -83,3 +83,61 @@ def change_id_of(message: str) -> ChangeIdResult:
     if not CHANGE_ID.match(values[0]):
         return ChangeIdResult(None, ChangeIdProblem.INVALID)
     return ChangeIdResult(values[0], None)
+
+
+# --- footers kept with each patch set for the bug tracker and cross-repo dependencies ---
+
+# As OpenStack's Launchpad hooks and Zuul read them: keys in any case, on any
+# line after the subject (Zuul's Depends-On regex is multi-line over the whole
+# message), the value verbatim.
+TRACKED_FOOTER_KEYS: tuple[str, ...] = ("Closes-Bug", "Partial-Bug", "Related-Bug", "Depends-On")
+_TRACKED = {key.lower(): key for key in TRACKED_FOOTER_KEYS}
+_TRACKED_LINE = re.compile(
+    r"^(" + "|".join(re.escape(k) for k in TRACKED_FOOTER_KEYS) + r")[ \t]*:(.*)$",
+    re.IGNORECASE,
+)
+_BUGS = re.compile(r"^#?(\d+)(?:[ \t]*,[ \t]*#?(\d+))*$")
+_BUG = re.compile(r"#?(\d+)")
+_URL = re.compile(r"^https?://\S+$")
+
+
+def tracked_footers(message: str) -> tuple[Footer, ...]:
+    """The Closes-Bug, Partial-Bug, Related-Bug and Depends-On lines of a commit
+    message, in order, keys in their canonical spelling and values as typed
+    (stripped of surrounding blanks). Never fails: whatever the value, it is kept."""
+    lines = message.splitlines()
+    # The subject paragraph is never a footer.
+    start = next((i for i, line in enumerate(lines) if not line.strip()), len(lines))
+    found: list[Footer] = []
+    for line in lines[start:]:
+        match = _TRACKED_LINE.match(line)
+        if match is not None:
+            found.append(Footer(_TRACKED[match.group(1).lower()], match.group(2).strip()))
+    return tuple(found)
+
+
+def bug_numbers(value: str) -> tuple[int, ...]:
+    """The bugs a `*-Bug:` value names (`#123`, `123`, `#1, #2`); () when it is
+    malformed, which callers ignore."""
+    text = value.strip()
+    if not _BUGS.match(text):
+        return ()
+    return tuple(int(n) for n in _BUG.findall(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    """What a Depends-On value names: a change by its Change-Id, or by URL."""
+
+    change_id: str | None = None
+    url: str | None = None
+
+
+def dependency(value: str) -> Dependency | None:
+    """The change a Depends-On value names; None when it is neither a URL nor a Change-Id."""
+    text = value.strip()
+    if CHANGE_ID.match(text):
+        return Dependency(change_id=text)
+    if _URL.match(text):
+        return Dependency(url=text)
+    return None
