@@ -9,17 +9,20 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from lockgate.adapters.db.engine import make_engine
+from lockgate.adapters.db.event_signal import watch_event_log
 from lockgate.adapters.db.migrate import schema_status, upgrade
 from lockgate.adapters.git.repos import RepoStore
 from lockgate.adapters.site import Settings, Site, SiteError
 from lockgate.services.accounts import ADMINISTRATORS, AccountService
 from lockgate.services.change_writes import ChangeWriter
 from lockgate.services.clock import Clock, system_clock
+from lockgate.services.event_stream import EventStream
 from lockgate.services.labels import LabelConfig
 from lockgate.services.permissions import Permissions
 from lockgate.services.projects import ProjectService
 from lockgate.services.review import ReviewService
 from lockgate.services.uploads import UploadService
+from lockgate.services.webhooks import Webhook, WebhookService
 
 
 @dataclass
@@ -36,6 +39,8 @@ class Services:
     uploads: UploadService
     labels: LabelConfig
     writer: ChangeWriter
+    events: EventStream
+    webhooks: WebhookService
     # Proves to the server that a git hook call comes from a git process it started.
     hook_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
@@ -43,12 +48,20 @@ class Services:
     def public_url(self) -> str:
         return self.settings.server.url
 
+    async def start_background(self) -> None:
+        """Start the work that runs beside requests (webhook deliveries)."""
+        await self.webhooks.start()
+
+    async def stop_background(self) -> None:
+        await self.webhooks.stop()
+
     def close(self) -> None:
         self.engine.dispose()
 
 
 def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock) -> Services:
     repos = RepoStore(site.git_dir)
+    event_log = watch_event_log(engine)
     accounts = AccountService(engine, clock)
     projects = ProjectService(engine, repos, clock)
     review = ReviewService(
@@ -82,6 +95,19 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
         uploads=uploads,
         labels=LabelConfig(engine, projects),
         writer=ChangeWriter(engine, clock, settings.server.url),
+        events=EventStream(
+            engine=engine,
+            signal=event_log,
+            accounts=accounts,
+            projects=projects,
+            permissions=permissions,
+        ),
+        webhooks=WebhookService(
+            engine=engine,
+            signal=event_log,
+            clock=clock,
+            webhooks=[Webhook.from_settings(site, hook) for hook in settings.webhooks],
+        ),
     )
 
 

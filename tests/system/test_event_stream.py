@@ -1,0 +1,204 @@
+"""The event stream at /a/events: server-sent events a consumer can leave and
+resume without missing or repeating one, and its JSON catch-up form."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lockgate.core.review import events
+from lockgate.testing.server import LiveServer
+from tests.gitutil import Contributor, contributor, new_change_id
+from tests.system.rest import decode, make_user
+from tests.system.sse import EventReader
+
+PROJECT = "stream"
+
+
+def push_change(who: Contributor, subject: str, *options: str) -> int:
+    """A new change by a real push; returns its number."""
+    who.commit(subject, change_id=new_change_id())
+    suffix = "%" + ",".join(options) if options else ""
+    pushed = who.push(f"HEAD:refs/for/master{suffix}")
+    assert pushed.ok, pushed.output
+    # The push prints the new change's URL, `<url>c/<project>/+/<N> <subject> [NEW]`.
+    found = re.search(r"/\+/(\d+) ", pushed.output)
+    assert found, pushed.output
+    return int(found.group(1))
+
+
+def topics(server: LiveServer, number: int, *names: str) -> list[int]:
+    """One topic-changed event per name on change `number`; returns their seqs."""
+    actor = server.services.accounts.get("admin")
+    seqs = []
+    for name in names:
+        with server.services.writer.write(number, actor) as write:
+            old = write.change.topic
+            write.update(topic=name)
+            seqs.append(
+                write.event(lambda s, o=old: events.topic_changed(s, changer=actor, old_topic=o))
+            )
+    return seqs
+
+
+def topic_of(received: object) -> str:
+    return received.data["change"]["topic"]  # type: ignore[attr-defined, no-any-return]
+
+
+@pytest.fixture
+def alice(server: LiveServer, tmp_path: Path) -> Contributor:
+    server.services.projects.create(PROJECT, create_empty_commit=True)
+    return contributor(server, tmp_path, PROJECT, "alice")
+
+
+def test_a_consumer_that_reconnects_gets_exactly_what_it_missed_in_order(
+    server: LiveServer, alice: Contributor
+) -> None:
+    number = push_change(alice, "Stream me")
+    first = topics(server, number, "t1", "t2", "t3", "t4")
+
+    with EventReader(server, server.admin, params={"after": 0}) as reader:
+        created = reader.next()
+        seen = reader.take(2)
+    assert created.type == "patchset-created"
+    assert created.data["change"]["number"] == number
+    assert [e.id for e in seen] == first[:2]
+    assert [topic_of(e) for e in seen] == ["t1", "t2"]
+
+    later = topics(server, number, "t5", "t6")
+
+    # ?after=0 stays in the URL, as an EventSource keeps it: Last-Event-ID wins.
+    with EventReader(server, server.admin, params={"after": 0}, last_event_id=seen[-1].id) as again:
+        missed = again.take(4)
+        marker = topics(server, number, "t7")
+        after_marker = again.next()
+    assert [e.id for e in missed] == first[2:] + later
+    assert [topic_of(e) for e in missed] == ["t3", "t4", "t5", "t6"]
+    assert after_marker.id == marker[0], "an event came twice or out of order"
+
+
+def test_without_a_resume_point_the_stream_starts_with_new_events(
+    server: LiveServer, alice: Contributor
+) -> None:
+    number = push_change(alice, "Old news")
+    old = topics(server, number, "before")
+
+    with EventReader(server, server.admin) as reader:
+        assert reader.start == old[-1]
+        new = topics(server, number, "after")
+        received = reader.next()
+
+    assert (received.id, topic_of(received)) == (new[0], "after")
+
+
+def test_after_and_type_filters_choose_the_events(server: LiveServer, alice: Contributor) -> None:
+    number = push_change(alice, "Filtered")
+    seqs = topics(server, number, "a", "b")
+
+    with EventReader(
+        server, server.admin, params={"after": 0, "type": ["patchset-created", "ref-updated"]}
+    ) as reader:
+        created = reader.next()
+        second = push_change(alice, "Second")
+        next_created = reader.next()
+    assert created.type == next_created.type == "patchset-created"
+    assert next_created.data["change"]["number"] == second
+
+    with EventReader(server, server.admin, params={"after": seqs[0]}) as reader:
+        assert topic_of(reader.next()) == "b"
+
+
+def test_the_stream_needs_an_account(server: LiveServer) -> None:
+    for path in ("a/events", "events", "a/events/"):
+        response = httpx.get(f"{server.url}{path}", headers={"Accept": "text/event-stream"})
+        assert response.status_code == 401, path
+        assert "authentication" in response.text.lower() or "sign in" in response.text.lower()
+    wrong = httpx.get(f"{server.url}a/events", auth=("admin", "wrong"))
+    assert wrong.status_code == 401
+
+
+def test_a_bad_resume_point_is_refused_with_the_fix(server: LiveServer) -> None:
+    response = httpx.get(
+        f"{server.url}a/events", auth=server.admin, headers={"Last-Event-ID": "abc"}
+    )
+    assert response.status_code == 400
+    assert "Last-Event-ID: abc is not an event id" in response.text
+    response = httpx.get(f"{server.url}a/events", auth=server.admin, params={"after": "x"})
+    assert response.status_code == 400
+    assert "after=x is not a number" in response.text
+
+
+def test_a_private_change_is_streamed_to_its_owner_but_not_to_a_stranger(
+    server: LiveServer, alice: Contributor
+) -> None:
+    stranger = make_user(server, "stranger")
+    with (
+        EventReader(server, stranger) as theirs,
+        EventReader(server, (alice.username, alice.password)) as owners,
+    ):
+        hidden = push_change(alice, "Secret plan", "private")
+        topics(server, hidden, "secret")
+        public = push_change(alice, "Public plan")
+
+        assert [(e.type, e.data["change"]["number"]) for e in owners.take(3)] == [
+            ("patchset-created", hidden),
+            ("topic-changed", hidden),
+            ("patchset-created", public),
+        ]
+        seen = theirs.next()
+        assert (seen.type, seen.data["change"]["number"]) == ("patchset-created", public)
+
+    page = decode(httpx.get(f"{server.url}a/events/", auth=stranger))
+    assert [item["payload"]["change"]["number"] for item in page] == [public]
+
+
+def test_the_json_form_pages_through_the_log(server: LiveServer, alice: Contributor) -> None:
+    number = push_change(alice, "Paged")
+    seqs = topics(server, number, "p1", "p2", "p3")
+
+    def page(**params: object) -> list[dict[str, object]]:
+        got: list[dict[str, object]] = decode(
+            httpx.get(f"{server.url}a/events/", params=params, auth=server.admin)
+        )
+        return got
+
+    first = page(limit=2)
+    assert [(item["seq"], item["type"]) for item in first] == [
+        (seqs[0] - 1, "patchset-created"),
+        (seqs[0], "topic-changed"),
+    ]
+    assert first[-1]["_more_events"] is True
+    rest = page(after=first[-1]["seq"], limit=10)
+    assert [item["seq"] for item in rest] == seqs[1:]
+    assert "_more_events" not in rest[-1]
+    assert rest[-1]["payload"]["change"]["topic"] == "p3"  # type: ignore[index]
+    assert page(after=seqs[-1]) == []
+    only = page(type="patchset-created")
+    assert [item["type"] for item in only] == ["patchset-created"]
+
+
+def wait_until(condition: Callable[[], bool], what: str) -> None:
+    """Wait for a condition the server reaches by itself; fail, not hang, if never."""
+    deadline = time.monotonic() + 20
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never: {what}")
+        time.sleep(0.02)
+
+
+def test_a_consumer_that_hangs_up_leaves_nothing_running(server: LiveServer) -> None:
+    stream = server.services.events
+    listeners = stream.signal.listeners
+    readers = [EventReader(server, server.admin) for _ in range(3)]
+    wait_until(lambda: stream.followers == 3, "three followers")
+
+    for reader in readers:
+        reader.close()
+
+    wait_until(lambda: stream.followers == 0, "the followers ended")
+    assert stream.signal.listeners == listeners
