@@ -3,7 +3,6 @@ resume without missing or repeating one, and its JSON catch-up form."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,39 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lockgate.core.review import events
 from lockgate.testing.server import LiveServer
-from tests.gitutil import Contributor, contributor, new_change_id
+from tests.gitutil import Contributor, contributor
+from tests.system.events import push_change, topics
 from tests.system.rest import decode, make_user
 from tests.system.sse import EventReader
 
 PROJECT = "stream"
-
-
-def push_change(who: Contributor, subject: str, *options: str) -> int:
-    """A new change by a real push; returns its number."""
-    who.commit(subject, change_id=new_change_id())
-    suffix = "%" + ",".join(options) if options else ""
-    pushed = who.push(f"HEAD:refs/for/master{suffix}")
-    assert pushed.ok, pushed.output
-    # The push prints the new change's URL, `<url>c/<project>/+/<N> <subject> [NEW]`.
-    found = re.search(r"/\+/(\d+) ", pushed.output)
-    assert found, pushed.output
-    return int(found.group(1))
-
-
-def topics(server: LiveServer, number: int, *names: str) -> list[int]:
-    """One topic-changed event per name on change `number`; returns their seqs."""
-    actor = server.services.accounts.get("admin")
-    seqs = []
-    for name in names:
-        with server.services.writer.write(number, actor) as write:
-            old = write.change.topic
-            write.update(topic=name)
-            seqs.append(
-                write.event(lambda s, o=old: events.topic_changed(s, changer=actor, old_topic=o))
-            )
-    return seqs
 
 
 def topic_of(received: object) -> str:
@@ -60,7 +33,7 @@ def test_a_consumer_that_reconnects_gets_exactly_what_it_missed_in_order(
     server: LiveServer, alice: Contributor
 ) -> None:
     number = push_change(alice, "Stream me")
-    first = topics(server, number, "t1", "t2", "t3", "t4")
+    first = topics(server.services, number, "t1", "t2", "t3", "t4")
 
     with EventReader(server, server.admin, params={"after": 0}) as reader:
         created = reader.next()
@@ -70,12 +43,12 @@ def test_a_consumer_that_reconnects_gets_exactly_what_it_missed_in_order(
     assert [e.id for e in seen] == first[:2]
     assert [topic_of(e) for e in seen] == ["t1", "t2"]
 
-    later = topics(server, number, "t5", "t6")
+    later = topics(server.services, number, "t5", "t6")
 
     # ?after=0 stays in the URL, as an EventSource keeps it: Last-Event-ID wins.
     with EventReader(server, server.admin, params={"after": 0}, last_event_id=seen[-1].id) as again:
         missed = again.take(4)
-        marker = topics(server, number, "t7")
+        marker = topics(server.services, number, "t7")
         after_marker = again.next()
     assert [e.id for e in missed] == first[2:] + later
     assert [topic_of(e) for e in missed] == ["t3", "t4", "t5", "t6"]
@@ -86,11 +59,11 @@ def test_without_a_resume_point_the_stream_starts_with_new_events(
     server: LiveServer, alice: Contributor
 ) -> None:
     number = push_change(alice, "Old news")
-    old = topics(server, number, "before")
+    old = topics(server.services, number, "before")
 
     with EventReader(server, server.admin) as reader:
         assert reader.start == old[-1]
-        new = topics(server, number, "after")
+        new = topics(server.services, number, "after")
         received = reader.next()
 
     assert (received.id, topic_of(received)) == (new[0], "after")
@@ -98,7 +71,7 @@ def test_without_a_resume_point_the_stream_starts_with_new_events(
 
 def test_after_and_type_filters_choose_the_events(server: LiveServer, alice: Contributor) -> None:
     number = push_change(alice, "Filtered")
-    seqs = topics(server, number, "a", "b")
+    seqs = topics(server.services, number, "a", "b")
 
     with EventReader(
         server, server.admin, params={"after": 0, "type": ["patchset-created", "ref-updated"]}
@@ -142,7 +115,7 @@ def test_a_private_change_is_streamed_to_its_owner_but_not_to_a_stranger(
         EventReader(server, (alice.username, alice.password)) as owners,
     ):
         hidden = push_change(alice, "Secret plan", "private")
-        topics(server, hidden, "secret")
+        topics(server.services, hidden, "secret")
         public = push_change(alice, "Public plan")
 
         assert [(e.type, e.data["change"]["number"]) for e in owners.take(3)] == [
@@ -159,7 +132,7 @@ def test_a_private_change_is_streamed_to_its_owner_but_not_to_a_stranger(
 
 def test_the_json_form_pages_through_the_log(server: LiveServer, alice: Contributor) -> None:
     number = push_change(alice, "Paged")
-    seqs = topics(server, number, "p1", "p2", "p3")
+    seqs = topics(server.services, number, "p1", "p2", "p3")
 
     def page(**params: object) -> list[dict[str, object]]:
         got: list[dict[str, object]] = decode(

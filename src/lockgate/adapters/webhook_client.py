@@ -34,13 +34,13 @@ class WebhookClient:
             response = await self._client.post(url, content=body, headers=headers, timeout=timeout)
         except httpx.TimeoutException:
             return PostOutcome(None, f"timed out after {timeout:g} s", _since(start))
-        except httpx.HTTPError as error:
-            return PostOutcome(None, f"{type(error).__name__}: {error}", _since(start))
-        error = None
+        except httpx.HTTPError as failure:
+            return PostOutcome(None, f"{type(failure).__name__}: {failure}", _since(start))
+        refusal = None
         if not 200 <= response.status_code < 300:
             text = response.text[:_ERROR_BODY].strip()
-            error = f"HTTP {response.status_code}" + (f": {text}" if text else "")
-        return PostOutcome(response.status_code, error, _since(start))
+            refusal = f"HTTP {response.status_code}" + (f": {text}" if text else "")
+        return PostOutcome(response.status_code, refusal, _since(start))
 
     async def aclose(self) -> None:
         await self._client.aclose()

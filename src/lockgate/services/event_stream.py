@@ -9,8 +9,10 @@ reads run in worker threads so that the event loop never waits on them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncGenerator, Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import anyio.to_thread
@@ -110,44 +112,56 @@ class EventStream:
         viewer: Account,
         types: Collection[str] = (),
         heartbeat: float = 15.0,
-    ) -> AsyncIterator[list[StoredEvent]]:
+    ) -> AsyncGenerator[list[StoredEvent], None]:
         """Events after `after` that `viewer` may see, in batches as they commit,
         without end; an empty batch after `heartbeat` seconds with nothing to send."""
         loop = asyncio.get_running_loop()
-        wake = asyncio.Event()
-
-        def on_commit() -> None:
-            try:
-                loop.call_soon_threadsafe(wake.set)
-            except RuntimeError:  # the loop has closed; the generator is done
-                pass
-
-        unsubscribe = self.signal.subscribe(on_commit)
         self.followers += 1
         try:
-            cursor = after
-            quiet_since = loop.time()
-            while True:
-                # Cleared before the read, so that a commit during it wakes the next wait.
-                wake.clear()
-                read = functools.partial(self.page, cursor, viewer=viewer, types=types)
-                page = await anyio.to_thread.run_sync(read)
-                cursor = page.scanned_to
-                if page.events:
-                    yield page.events
-                    quiet_since = loop.time()
-                if page.more:
-                    continue
-                quiet = loop.time() - quiet_since
-                if quiet >= heartbeat:
-                    yield []
-                    quiet_since = loop.time()
-                    continue
-                wait = min(self.poll_interval, heartbeat - quiet)
-                try:
-                    await asyncio.wait_for(wake.wait(), timeout=wait)
-                except TimeoutError:
-                    pass
+            with commit_wakeups(self.signal) as wake:
+                cursor = after
+                quiet_since = loop.time()
+                while True:
+                    # Cleared before the read: a commit during it wakes the next wait.
+                    wake.clear()
+                    read = functools.partial(self.page, cursor, viewer=viewer, types=types)
+                    page = await anyio.to_thread.run_sync(read)
+                    cursor = page.scanned_to
+                    if page.events:
+                        yield page.events
+                        quiet_since = loop.time()
+                    if page.more:
+                        continue
+                    quiet = loop.time() - quiet_since
+                    if quiet >= heartbeat:
+                        yield []
+                        quiet_since = loop.time()
+                        continue
+                    await wait_for(wake, min(self.poll_interval, heartbeat - quiet))
         finally:
-            unsubscribe()
             self.followers -= 1
+
+
+@contextmanager
+def commit_wakeups(signal: EventLogSignal) -> Iterator[asyncio.Event]:
+    """An event of the running loop, set after each commit that appended to the log."""
+    loop = asyncio.get_running_loop()
+    wake = asyncio.Event()
+
+    def on_commit() -> None:
+        # The committing thread is not the loop's; a closed loop has no one to wake.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(wake.set)
+
+    unsubscribe = signal.subscribe(on_commit)
+    try:
+        yield wake
+    finally:
+        unsubscribe()
+
+
+async def wait_for(event: asyncio.Event, seconds: float) -> bool:
+    """Wait until `event` is set or `seconds` pass; whether it was set."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), timeout=seconds)
+    return event.is_set()

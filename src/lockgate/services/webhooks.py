@@ -31,6 +31,7 @@ from lockgate.adapters.webhook_client import PostOutcome, WebhookClient
 from lockgate.core import webhooks as rules
 from lockgate.services.clock import Clock
 from lockgate.services.errors import NotFound
+from lockgate.services.event_stream import commit_wakeups, wait_for
 
 log = logging.getLogger(__name__)
 
@@ -189,17 +190,8 @@ class _Worker:
 
     async def supervise(self) -> None:
         """Run; when the database fails under it, log, pause and run again."""
-        loop = asyncio.get_running_loop()
-
-        def on_commit() -> None:
-            try:
-                loop.call_soon_threadsafe(self.wake.set)
-            except RuntimeError:  # the loop has closed
-                pass
-
-        unsubscribe = self.service.signal.subscribe(on_commit)
         failures = 0
-        try:
+        with commit_wakeups(self.service.signal) as self.wake:
             while not self.stopping.is_set():
                 try:
                     await self.run()
@@ -208,20 +200,18 @@ class _Worker:
                 except Exception:
                     failures += 1
                     log.exception("webhook %s: delivery stopped by an error", self.hook.name)
-                    await self.pause(self.backoff(failures))
-        finally:
-            unsubscribe()
+                    try:
+                        await self.pause(self.backoff(failures))
+                    except _Stopped:
+                        return
 
     def backoff(self, failures: int) -> float:
         return rules.backoff(failures, initial=self.hook.min_backoff, cap=self.hook.max_backoff)
 
     async def pause(self, seconds: float) -> None:
         """Sleep, unless asked to stop (then raise _Stopped)."""
-        try:
-            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
-        except TimeoutError:
-            return
-        raise _Stopped
+        if await wait_for(self.stopping, seconds):
+            raise _Stopped
 
     async def run(self) -> None:
         cursor = await _in_thread(self.start_cursor)
@@ -232,10 +222,7 @@ class _Worker:
             read = functools.partial(self.read, cursor)
             rows = await _in_thread(read)
             if not rows:
-                try:
-                    await asyncio.wait_for(self.wake.wait(), timeout=self.service.poll_interval)
-                except TimeoutError:
-                    pass
+                await wait_for(self.wake, self.service.poll_interval)
                 continue
             delivered = cursor
             for row in rows:
