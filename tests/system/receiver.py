@@ -1,5 +1,6 @@
 """A webhook receiver on loopback: a real HTTP server that checks each
-delivery's signature, answers as a test plans, and keeps what it got."""
+delivery's signature, answers as a test plans, and keeps what it got; and
+sites with webhooks for it."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from lockgate.core import webhooks
+from lockgate.services.bootstrap import init_site
+from lockgate.testing.server import free_port
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,9 @@ class Receiver:
         self.plan = plan
         self.got: list[Got] = []
         self.bad_signatures = 0
-        self.hold_seq: int | None = None  # the delivery of this seq waits for `release`
+        self.requests = 0
+        self.hold_nth: int | None = None  # the nth request waits for `release`
+        self.held_seq: int | None = None
         self.holding = threading.Event()
         self.release = threading.Event()
         self._lock = threading.Lock()
@@ -56,7 +62,11 @@ class Receiver:
                     return
                 seq = int(self.headers[webhooks.DELIVERY_HEADER])
                 attempt = int(self.headers[webhooks.ATTEMPT_HEADER])
-                if seq == receiver.hold_seq and not receiver.holding.is_set():
+                with receiver._lock:
+                    receiver.requests += 1
+                    hold = receiver.requests == receiver.hold_nth
+                if hold:
+                    receiver.held_seq = seq
                     receiver.holding.set()
                     receiver.release.wait(60)
                 status = receiver.plan(seq, attempt)
@@ -118,3 +128,32 @@ class Receiver:
         self.release.set()
         self.server.shutdown()
         self.server.server_close()
+
+
+PROJECT = "hooked"
+SECRET = "webhook-secret"
+
+
+def new_site(tmp_path: Path, database_url: str) -> Path:
+    site = tmp_path / "site"
+    created = init_site(site, listen=f"127.0.0.1:{free_port()}", database_url=database_url)
+    created.services.projects.create(PROJECT, create_empty_commit=True)
+    created.services.close()
+    return site
+
+
+def add_webhook(site: Path, name: str, url: str, **keys: Any) -> None:
+    """Append a [[webhooks]] table to the site's settings, with fast retries."""
+    values = {"name": name, "url": url, "min_backoff": 0.05, "max_backoff": 0.2, **keys}
+    if "secret_file" not in values:
+        values.setdefault("secret", SECRET)
+    lines = ["", "[[webhooks]]"]
+    for key, value in values.items():
+        if isinstance(value, str):
+            lines.append(f'{key} = "{value}"')
+        elif isinstance(value, list):
+            lines.append(f"{key} = [{', '.join(repr(v).replace(chr(39), chr(34)) for v in value)}]")
+        else:
+            lines.append(f"{key} = {value}")
+    with (site / "lockgate.toml").open("a") as settings:
+        settings.write("\n".join(lines) + "\n")

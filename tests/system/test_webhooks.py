@@ -11,40 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
-from lockgate.services.bootstrap import init_site, open_site
+from lockgate.services.bootstrap import open_site
 from lockgate.testing.server import LiveServer, free_port, serve_site
 from tests.gitutil import contributor
 from tests.system.events import push_change, topics
-from tests.system.receiver import Receiver
+from tests.system.receiver import PROJECT, SECRET, Receiver, add_webhook, new_site
 from tests.system.rest import decode, make_user
-
-PROJECT = "hooked"
-SECRET = "webhook-secret"
-
-
-def new_site(tmp_path: Path, database_url: str) -> Path:
-    site = tmp_path / "site"
-    created = init_site(site, listen=f"127.0.0.1:{free_port()}", database_url=database_url)
-    created.services.projects.create(PROJECT, create_empty_commit=True)
-    created.services.close()
-    return site
-
-
-def add_webhook(site: Path, name: str, url: str, **keys: Any) -> None:
-    """Append a [[webhooks]] table to the site's settings, with fast retries."""
-    values = {"name": name, "url": url, "min_backoff": 0.05, "max_backoff": 0.2, **keys}
-    if "secret_file" not in values:
-        values.setdefault("secret", SECRET)
-    lines = ["", "[[webhooks]]"]
-    for key, value in values.items():
-        if isinstance(value, str):
-            lines.append(f'{key} = "{value}"')
-        elif isinstance(value, list):
-            lines.append(f"{key} = [{', '.join(repr(v).replace(chr(39), chr(34)) for v in value)}]")
-        else:
-            lines.append(f"{key} = {value}")
-    with (site / "lockgate.toml").open("a") as settings:
-        settings.write("\n".join(lines) + "\n")
 
 
 def api(server: LiveServer, path: str, auth: tuple[str, str] | None = None, **params: Any) -> Any:

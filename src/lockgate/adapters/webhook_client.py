@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
+
+# httpx logs every request at INFO; the delivery log keeps what matters.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 # Enough of a refusal's body for the delivery log to say why.
 _ERROR_BODY = 300
