@@ -3,13 +3,16 @@ resume without missing or repeating one, and its JSON catch-up form."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
+from contextlib import aclosing
 from pathlib import Path
 
 import httpx
 import pytest
 
+from lockgate.services.event_stream import EventStream
 from lockgate.testing.server import LiveServer
 from tests.gitutil import Contributor, contributor
 from tests.system.events import push_change, topics
@@ -175,3 +178,47 @@ def test_a_consumer_that_hangs_up_leaves_nothing_running(server: LiveServer) -> 
 
     wait_until(lambda: stream.followers == 0, "the followers ended")
     assert stream.signal.listeners == listeners
+
+
+def test_a_commit_wakes_a_follower_that_never_polls(server: LiveServer, alice: Contributor) -> None:
+    """With polling and heartbeats all but off, only the commit signal can
+    bring the next event to a waiting follower."""
+    number = push_change(alice, "Wake me")
+    services = server.services
+    stream = EventStream(
+        engine=services.engine,
+        signal=services.events.signal,
+        accounts=services.accounts,
+        projects=services.projects,
+        permissions=services.permissions,
+        poll_interval=3600,
+    )
+    admin = services.accounts.get("admin")
+    last = stream.last_seq()
+
+    async def follow() -> tuple[list[int], list[int], list[int]]:
+        follower = stream.follow(last - 1, viewer=admin, heartbeat=3600)
+        async with aclosing(follower) as batches:
+            first = [event.seq for event in await anext(batches)]
+            # The follower has read the log; its next step is to wait.
+            woken = await asyncio.to_thread(topics, services, number, "woken")
+            second = [event.seq for event in await anext(batches)]
+        return first, woken, second
+
+    first, woken, second = asyncio.run(asyncio.wait_for(follow(), timeout=60))
+
+    assert first == [last]
+    assert second == woken
+    assert stream.followers == 0
+
+
+def test_a_quiet_stream_sends_heartbeats(server: LiveServer) -> None:
+    admin = server.services.accounts.get("admin")
+    stream = server.services.events
+
+    async def first_batch() -> list[object]:
+        follower = stream.follow(stream.last_seq(), viewer=admin, heartbeat=0.1)
+        async with aclosing(follower) as batches:
+            return list(await anext(batches))
+
+    assert asyncio.run(asyncio.wait_for(first_batch(), timeout=60)) == []
