@@ -4,6 +4,8 @@ on a change through the services, as the review endpoints make them."""
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 
 from lockgate.core.review import events
 from lockgate.services.bootstrap import Services
@@ -34,3 +36,12 @@ def topics(services: Services, number: int, *names: str) -> list[int]:
                 write.event(lambda s, o=old: events.topic_changed(s, changer=actor, old_topic=o))
             )
     return seqs
+
+
+def eventually(check: Callable[[], bool], what: str) -> None:
+    """Wait for the server to reach a state by itself; fail instead of hanging."""
+    deadline = time.monotonic() + 60
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never: {what}")
+        time.sleep(0.05)

@@ -4,18 +4,17 @@ resume without missing or repeating one, and its JSON catch-up form."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 from contextlib import aclosing
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from lockgate.services.event_stream import EventStream
 from lockgate.testing.server import LiveServer
 from tests.gitutil import Contributor, contributor
-from tests.system.events import push_change, topics
+from tests.system.events import eventually, push_change, topics
 from tests.system.rest import decode, make_user
 from tests.system.sse import EventReader
 
@@ -133,6 +132,26 @@ def test_a_private_change_is_streamed_to_its_owner_but_not_to_a_stranger(
     assert [item["payload"]["change"]["number"] for item in page] == [public]
 
 
+def test_events_of_a_hidden_project_are_shown_only_to_administrators(
+    server: LiveServer, alice: Contributor, tmp_path: Path
+) -> None:
+    server.services.projects.create("attic", create_empty_commit=True)
+    attic = contributor(server, tmp_path, "attic", "bob")
+    hidden = push_change(attic, "In the attic")
+    shown = push_change(alice, "In the open")
+    # No endpoint hides a project yet; the state is what access control reads.
+    with server.services.engine.begin() as conn:
+        conn.execute(text("UPDATE projects SET state = 'HIDDEN' WHERE name = 'attic'"))
+    topics(server.services, hidden, "dusty")
+
+    def numbers(auth: tuple[str, str]) -> list[int]:
+        page = decode(httpx.get(f"{server.url}a/events/", auth=auth))
+        return [item["payload"]["change"]["number"] for item in page]
+
+    assert numbers((alice.username, alice.password)) == [shown]
+    assert numbers(server.admin) == [hidden, shown, hidden]
+
+
 def test_the_json_form_pages_through_the_log(server: LiveServer, alice: Contributor) -> None:
     number = push_change(alice, "Paged")
     seqs = topics(server.services, number, "p1", "p2", "p3")
@@ -158,25 +177,16 @@ def test_the_json_form_pages_through_the_log(server: LiveServer, alice: Contribu
     assert [item["type"] for item in only] == ["patchset-created"]
 
 
-def wait_until(condition: Callable[[], bool], what: str) -> None:
-    """Wait for a condition the server reaches by itself; fail, not hang, if never."""
-    deadline = time.monotonic() + 20
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never: {what}")
-        time.sleep(0.02)
-
-
 def test_a_consumer_that_hangs_up_leaves_nothing_running(server: LiveServer) -> None:
     stream = server.services.events
     listeners = stream.signal.listeners
     readers = [EventReader(server, server.admin) for _ in range(3)]
-    wait_until(lambda: stream.followers == 3, "three followers")
+    eventually(lambda: stream.followers == 3, "three followers")
 
     for reader in readers:
         reader.close()
 
-    wait_until(lambda: stream.followers == 0, "the followers ended")
+    eventually(lambda: stream.followers == 0, "the followers ended")
     assert stream.signal.listeners == listeners
 
 

@@ -3,8 +3,7 @@ retried until it is taken, and resumed from the database after a restart."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ import pytest
 from lockgate.services.bootstrap import open_site
 from lockgate.testing.server import LiveServer, free_port, serve_site
 from tests.gitutil import contributor
-from tests.system.events import push_change, topics
+from tests.system.events import eventually, push_change, topics
 from tests.system.receiver import PROJECT, SECRET, Receiver, add_webhook, new_site
 from tests.system.rest import decode, make_user
 
@@ -26,15 +25,6 @@ def api(server: LiveServer, path: str, auth: tuple[str, str] | None = None, **pa
 
 def hooks(server: LiveServer) -> dict[str, dict[str, Any]]:
     return {hook["name"]: hook for hook in api(server, "config/server/webhooks")}
-
-
-def eventually(check: Callable[[], bool], what: str) -> None:
-    """Wait for the server to reach a state by itself; fail instead of hanging."""
-    deadline = time.monotonic() + 60
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never: {what}")
-        time.sleep(0.05)
 
 
 def seqs_of(server: LiveServer) -> list[int]:
