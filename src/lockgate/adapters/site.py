@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 SETTINGS_FILE = "lockgate.toml"
 
@@ -43,11 +51,66 @@ class DatabaseSettings(BaseModel):
     url: str = "sqlite:///db/lockgate.db"
 
 
+_WEBHOOK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+class WebhookSettings(BaseModel):
+    """One `[[webhooks]]` table: where to POST which events, signed with what."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    url: str
+    secret: str | None = None
+    secret_file: str | None = None  # relative to the site folder
+    events: list[str] = Field(default_factory=list)  # empty: every type
+    projects: list[str] = Field(default_factory=list)  # empty: every project
+    timeout: float = Field(default=10.0, gt=0)
+    min_backoff: float = Field(default=1.0, gt=0)
+    max_backoff: float = Field(default=300.0, gt=0)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _WEBHOOK_NAME.match(value):
+            raise ValueError(
+                "must be letters, digits, '.', '_' or '-', starting with a letter or digit"
+            )
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> WebhookSettings:
+        if (self.secret is None) == (self.secret_file is None):
+            raise ValueError(
+                f"webhook {self.name} needs exactly one of secret or secret_file "
+                "(the key receivers check the X-Lockgate-Signature-256 header with)"
+            )
+        if self.min_backoff > self.max_backoff:
+            raise ValueError(f"webhook {self.name}: min_backoff is more than max_backoff")
+        return self
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     server: ServerSettings = Field(default_factory=ServerSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    webhooks: list[WebhookSettings] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_webhooks(self) -> Settings:
+        names = [hook.name for hook in self.webhooks]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"webhook names must be unique; given twice: {', '.join(twice)}")
+        return self
 
 
 class Site:
@@ -108,6 +171,21 @@ class Site:
         if url.startswith(prefix) and not url.startswith(prefix + "/"):
             return prefix + str(self.root / url[len(prefix) :])
         return url
+
+    def webhook_secret(self, webhook: WebhookSettings) -> bytes:
+        """The webhook's signing key: `secret`, or the contents of `secret_file`
+        (relative to the site folder) without its trailing newline."""
+        if webhook.secret is not None:
+            return webhook.secret.encode()
+        assert webhook.secret_file is not None
+        path = self.root / webhook.secret_file
+        try:
+            return path.read_bytes().rstrip(b"\r\n")
+        except OSError as error:
+            raise SiteError(
+                f"{self.settings_file}: webhook {webhook.name}: cannot read secret_file "
+                f"{path}: {error.strerror}; create it or fix the path"
+            ) from error
 
     def write_settings(self, *, listen: str, url: str, database_url: str) -> None:
         self.settings_file.write_text(

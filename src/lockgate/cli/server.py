@@ -98,7 +98,9 @@ def _serve(args: argparse.Namespace) -> int:
         port=int(port),
         log_level="info",
         access_log=False,
-        lifespan="off",
+        lifespan="on",
+        # Event streams never end by themselves: cut them off at shutdown.
+        timeout_graceful_shutdown=10,
         timeout_keep_alive=30,
     )
     uvicorn.Server(config).run()

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from lockgate.adapters.db.engine import make_engine
+from lockgate.adapters.db.event_signal import watch_event_log
 from lockgate.adapters.db.migrate import schema_status, upgrade
 from lockgate.adapters.git.diffs import DiffReader
 from lockgate.adapters.git.repos import RepoStore
@@ -21,6 +22,7 @@ from lockgate.services.change_writes import ChangeWriter
 from lockgate.services.clock import Clock, system_clock
 from lockgate.services.comments import CommentService
 from lockgate.services.diffs import DiffService
+from lockgate.services.event_stream import EventStream
 from lockgate.services.label_views import LabelViews
 from lockgate.services.labels import LabelConfig
 from lockgate.services.permissions import Permissions
@@ -32,6 +34,7 @@ from lockgate.services.reviewers import ReviewerService
 from lockgate.services.submit import SubmitService
 from lockgate.services.uploads import UploadService
 from lockgate.services.votes import ReviewPoster
+from lockgate.services.webhooks import Webhook, WebhookService
 
 
 @dataclass
@@ -58,6 +61,8 @@ class Services:
     project_config: ProjectConfig
     submit: SubmitService
     rebase: RebaseService
+    events: EventStream
+    webhooks: WebhookService
     # Proves to the server that a git hook call comes from a git process it started.
     hook_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
@@ -65,12 +70,20 @@ class Services:
     def public_url(self) -> str:
         return self.settings.server.url
 
+    async def start_background(self) -> None:
+        """Start the work that runs beside requests (webhook deliveries)."""
+        await self.webhooks.start()
+
+    async def stop_background(self) -> None:
+        await self.webhooks.stop()
+
     def close(self) -> None:
         self.engine.dispose()
 
 
 def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock) -> Services:
     repos = RepoStore(site.git_dir)
+    event_log = watch_event_log(engine)
     accounts = AccountService(engine, clock)
     projects = ProjectService(engine, repos, clock)
     review = ReviewService(
@@ -152,6 +165,19 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
             writer=writer,
             clock=clock,
             public_url=settings.server.url,
+        ),
+        events=EventStream(
+            engine=engine,
+            signal=event_log,
+            accounts=accounts,
+            projects=projects,
+            permissions=permissions,
+        ),
+        webhooks=WebhookService(
+            engine=engine,
+            signal=event_log,
+            clock=clock,
+            webhooks=[Webhook.from_settings(site, hook) for hook in settings.webhooks],
         ),
     )
 

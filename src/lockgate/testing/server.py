@@ -69,16 +69,29 @@ def live_server(
     site_path: Path, database_url: str = "sqlite:///db/lockgate.db"
 ) -> Iterator[LiveServer]:
     """Create a site and serve it on a free loopback port until the block ends."""
-    port = free_port()
-    created = init_site(site_path, listen=f"127.0.0.1:{port}", database_url=database_url)
+    created = init_site(site_path, listen=f"127.0.0.1:{free_port()}", database_url=database_url)
     created.services.close()
+    with serve_site(site_path) as live:
+        yield live
+
+
+@contextmanager
+def serve_site(site_path: Path) -> Iterator[LiveServer]:
+    """Serve an existing site on the port its settings name until the block ends;
+    the same site can be served again afterwards, as after a restart."""
     services = open_site(site_path)
+    port = int(services.settings.server.listen.rpartition(":")[2])
+    credentials = dict(
+        line.split("=", 1) for line in services.site.credentials_file.read_text().splitlines()
+    )
     config = uvicorn.Config(
         create_app(services),
         host="127.0.0.1",
         port=port,
         log_level="warning",
-        lifespan="off",
+        lifespan="on",
+        # Event streams never end by themselves: cut them off at shutdown.
+        timeout_graceful_shutdown=3,
         access_log=False,
     )
     server = uvicorn.Server(config)
@@ -90,7 +103,7 @@ def live_server(
             raise RuntimeError("the test server did not start")
         time.sleep(0.01)
     try:
-        yield LiveServer(services.public_url, services, created.admin_password, site_path)
+        yield LiveServer(services.public_url, services, credentials["password"], site_path)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

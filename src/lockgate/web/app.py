@@ -7,6 +7,8 @@ endpoint answers both with and without it, as Gerrit's do.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -77,9 +79,19 @@ class LockgateApp:
         self.api = Starlette(
             routes=_routes(),
             exception_handlers={ServiceError: _service_error, QueryError: _query_error},
+            lifespan=self._lifespan,
         )
         self.api.state.services = services
         self.git = GitHttp(services)
+
+    @asynccontextmanager
+    async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
+        # Background work (webhook deliveries) runs while the server does.
+        await self.services.start_background()
+        try:
+            yield
+        finally:
+            await self.services.stop_background()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

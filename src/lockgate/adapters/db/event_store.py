@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,8 @@ class StoredEvent:
     type: str
     created_at: int
     payload: dict[str, Any]
+    project: str | None = None
+    change_number: int | None = None
 
 
 def append_event(
@@ -48,11 +50,18 @@ def append_event(
     return int(key[0])
 
 
-def events_after(conn: Connection, seq: int, limit: int = 1000) -> list[StoredEvent]:
-    rows = conn.execute(
-        select(t.events).where(t.events.c.seq > seq).order_by(t.events.c.seq).limit(limit)
-    ).all()
-    return [StoredEvent(r.seq, r.type, r.created_at, json.loads(r.payload)) for r in rows]
+def events_after(
+    conn: Connection, seq: int, limit: int = 1000, *, types: Collection[str] = ()
+) -> list[StoredEvent]:
+    """The events after `seq`, oldest first; only those of `types` when given."""
+    query = select(t.events).where(t.events.c.seq > seq)
+    if types:
+        query = query.where(t.events.c.type.in_(sorted(types)))
+    rows = conn.execute(query.order_by(t.events.c.seq).limit(limit)).all()
+    return [
+        StoredEvent(r.seq, r.type, r.created_at, json.loads(r.payload), r.project, r.change_number)
+        for r in rows
+    ]
 
 
 def last_seq(conn: Connection) -> int:
