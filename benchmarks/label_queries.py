@@ -17,6 +17,7 @@ from __future__ import annotations
 from benchmarks.site_bench import arguments, on_both_databases, seeded_site, time_requests
 
 QUERIES = [
+    "status:open",  # the same page without votes: what the label terms add
     "label:Code-Review=+2 status:open",
     "label:Verified>=1 project:project3",
     "label:Code-Review=MAX,user=reviewer2 status:open",

@@ -207,6 +207,9 @@ def test_a_label_in_one_project_starts_from_the_project(bulk: Engine) -> None:
     # A hundred-odd changes of the project against half the votes: a planner
     # may rightly hash the votes in one pass rather than probe each change.
     plan = _plan(bulk, "label:Verified>=1 project:project7")
-    assert "ix_changes_project_status_updated" in plan, plan
+    assert "ix_changes_project_updated" in plan or "ix_changes_project_status_updated" in plan
+    if bulk.dialect.name == "sqlite":
+        # Newest first straight off the index: the page ends without a sort.
+        assert "TEMP B-TREE" not in plan, plan
     assert "Seq Scan on changes" not in plan, plan
     assert "SCAN changes" not in plan.splitlines(), plan
