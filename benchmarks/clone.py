@@ -47,8 +47,8 @@ def main() -> None:
                 ["git", "--git-dir", str(source), "push", "-q", str(bare), "master"], check=True
             )
             subprocess.run(
-                ["git", "--git-dir", str(bare), "repack", "-a", "-d", "-q", "--write-bitmap-index"],
-                check=True,
+                ["git", "--git-dir", str(bare), "repack", "-a", "-d", "-q",
+                 "--write-bitmap-index"], check=True,
             )
             server.services.repos.write_commit_graph("bench/repo")
             url = f"{server.url}bench/repo"
