@@ -13,20 +13,24 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from lockgate.adapters.db import account_store, change_store
+from lockgate.adapters.db import account_store, approval_store, change_store, project_store
 from lockgate.adapters.db.change_search import search_changes
 from lockgate.adapters.db.engine import read_transaction, write_transaction
 from lockgate.adapters.git.repos import RepoStore
 from lockgate.core.query.ast import split_limit
 from lockgate.core.query.errors import QueryError
+from lockgate.core.query.labels import LabelScope, LabelScopes, scopes_everywhere
 from lockgate.core.query.parser import parse_query
+from lockgate.core.review.labels import DEFAULT_LABELS, Vote
 from lockgate.core.review.model import (
     Account,
+    ChangeMessage,
     ChangeStatus,
     CommitInfo,
     FileChange,
     FileStatus,
     Person,
+    SubmitType,
 )
 from lockgate.core.review.timestamps import parse_gerrit_timestamp
 from lockgate.services.accounts import AccountService
@@ -69,9 +73,31 @@ def _seed(engine: Engine) -> Seeded:
                 ("alice", "Alice Liddell", "alice@example.com"),
                 ("bob", "Bob Builder", "Bob@Example.com"),
                 ("carol", "Carol", "carol@example.com"),
-                ("dave", None, None),
+                ("dave", None, None),  # votes Verified, as a CI system does
+                ("erin", "Erin", "erin@example.com"),  # votes, and is never added as a reviewer
             ]
         }
+        core = account_store.insert_group(
+            conn,
+            uuid="c0" * 20,
+            name="core",
+            description=None,
+            owner_uuid=None,
+            visible_to_all=True,
+            now=0,
+        )
+        for member in ("bob", "erin"):
+            account_store.add_member(conn, core.id, accounts[member].id)
+        # The service looks up how each project defines its labels.
+        for project in ("openstack/nova", "openstack/glance", "other/tool"):
+            project_store.insert_project(
+                conn,
+                name=project,
+                parent="All-Projects",
+                description=None,
+                submit_type=SubmitType.MERGE_IF_NECESSARY,
+                now=0,
+            )
 
         def change(
             name: str,
@@ -88,6 +114,8 @@ def _seed(engine: Engine) -> Seeded:
             reviewers: tuple[tuple[str, str], ...] = (),
             wip: bool = False,
             private: bool = False,
+            votes: tuple[tuple[str, str, int], ...] = (),
+            messages: tuple[str | None, ...] = (),
         ) -> None:
             index = len(changes) + 1
             key = "I" + f"{index:x}" * 40
@@ -116,8 +144,28 @@ def _seed(engine: Engine) -> Seeded:
             change_store.add_hashtags(conn, number, hashtags)
             for reviewer, state in reviewers:
                 change_store.set_reviewer(conn, number, accounts[reviewer].id, state)
+            vote(number, 1, votes)
+            # The upload's message, then one by each author in turn (None: the system).
+            for index, author in enumerate((owner, *messages)):
+                change_store.insert_message(
+                    conn,
+                    ChangeMessage(
+                        id=f"{number}-{index}",
+                        change_number=number,
+                        author_id=accounts[author].id if author else None,
+                        created_at=NOW - 30 * DAY + index * SECOND,
+                        message="Uploaded patch set 1." if index == 0 else "Looks fine",
+                        patch_set=1,
+                    ),
+                )
             change_store.update_change(conn, number, status=status.value, updated_at=updated)
             changes[name], shas[name], keys[name] = number, sha, key
+
+        def vote(number: int, patch_set: int, votes: tuple[tuple[str, str, int], ...]) -> None:
+            for voter, label, value in votes:
+                approval_store.set_vote(
+                    conn, number, Vote(accounts[voter].id, label, value, patch_set, date=NOW)
+                )
 
         change(
             "nova",
@@ -130,6 +178,13 @@ def _seed(engine: Engine) -> Seeded:
             topic="feature-x",
             hashtags=("security",),
             reviewers=(("bob", "REVIEWER"),),
+            votes=(
+                ("bob", "Code-Review", 2),
+                ("erin", "Code-Review", 1),
+                ("dave", "Verified", 1),
+                ("alice", "Workflow", 1),  # the owner's own vote
+            ),
+            messages=("bob",),  # reviewed: bob wrote after the owner's upload
         )
         change(
             "nova-merged",
@@ -141,6 +196,8 @@ def _seed(engine: Engine) -> Seeded:
             files=["doc/index.rst"],
             status=ChangeStatus.MERGED,
             reviewers=(("alice", "REVIEWER"), ("carol", "CC")),
+            votes=(("alice", "Code-Review", 2), ("dave", "Verified", 2)),
+            messages=("alice", "bob", None),  # the owner answered; a system note is no review
         )
         change(
             "nova-abandoned",
@@ -153,6 +210,8 @@ def _seed(engine: Engine) -> Seeded:
             status=ChangeStatus.ABANDONED,
             topic="feature-y",
             hashtags=("Backport",),
+            votes=(("erin", "Code-Review", -2),),
+            messages=("erin",),
         )
         change(
             "glance-wip",
@@ -175,6 +234,8 @@ def _seed(engine: Engine) -> Seeded:
             files=["glance/api.py"],
             reviewers=(("carol", "REVIEWER"),),
             private=True,
+            votes=(("carol", "Code-Review", -1), ("bob", "Code-Review", 1)),
+            messages=("bob", "carol"),
         )
         change(
             "tool",
@@ -184,6 +245,8 @@ def _seed(engine: Engine) -> Seeded:
             updated=parse_gerrit_timestamp("2006-01-01 12:00:00"),
             message="Initial tool",
             files=["old/file.py"],
+            votes=(("alice", "Code-Review", 2),),  # on patch set 1, which is no longer current
+            messages=("alice",),
         )
         # A second patch set: searches look at the current one, except commit:.
         old_sha = shas["tool"]
@@ -196,6 +259,22 @@ def _seed(engine: Engine) -> Seeded:
             uploader_id=accounts["carol"].id,
             now=NOW - 30 * DAY,
             files=[FileChange("tool/main.py", FileStatus.ADDED)],
+        )
+        vote(
+            changes["tool"],
+            2,
+            (("erin", "Code-Review", 1), ("bob", "Code-Review", 0), ("dave", "Verified", -1)),
+        )
+        # The owner's new patch set answers alice's review: not reviewed since.
+        change_store.insert_message(
+            conn,
+            ChangeMessage(
+                "tool-ps2",
+                changes["tool"],
+                accounts["carol"].id,
+                NOW - 29 * DAY,
+                "Uploaded patch set 2.",
+            ),
         )
         change_store.update_change(
             conn, changes["tool"], updated_at=parse_gerrit_timestamp("2006-01-01 12:00:00")
@@ -213,13 +292,23 @@ def seeded(
         yield _seed(engine)
 
 
+# Every project has the default labels, as the label service answers until
+# projects define their own.
+LABELS = scopes_everywhere(DEFAULT_LABELS)
+
+
 def _search(
-    seeded: Seeded, query_text: str, *, viewer: str | None = "alice", limit: int = 100
+    seeded: Seeded,
+    query_text: str,
+    *,
+    viewer: str | None = "alice",
+    limit: int = 100,
+    labels: LabelScopes = LABELS,
 ) -> list[str]:
     query, _ = split_limit(parse_query(query_text))
     viewer_id = seeded.accounts[viewer].id if viewer else None
     with read_transaction(seeded.engine) as conn:
-        page = search_changes(conn, query, viewer_id=viewer_id, now=NOW, limit=limit)
+        page = search_changes(conn, query, viewer_id=viewer_id, now=NOW, labels=labels, limit=limit)
     names = {number: name for name, number in seeded.changes.items()}
     return [names[number] for number in page.numbers]
 
@@ -267,8 +356,11 @@ QUERIES: list[tuple[str, str | None, list[str]]] = [
     ("reviewer:bob", "alice", ["nova"]),
     ("reviewer:carol", "alice", []),  # CC on nova-merged is not a reviewer
     ("reviewer:carol", "carol", ["glance-private"]),
-    ("is:reviewer", "bob", ["nova"]),
-    ("reviewer:self", "alice", ["nova-merged"]),
+    # A vote makes a reviewer, on any patch set, as in Gerrit; a vote of 0 does not.
+    ("is:reviewer", "bob", ["nova", "glance-private"]),
+    ("reviewer:self", "alice", ["nova", "nova-merged", "tool"]),  # her own Workflow+1 too
+    ("reviewer:erin", "alice", ["nova", "nova-abandoned", "tool"]),
+    ("reviewer:dave", "alice", ["nova", "nova-merged", "tool"]),
     # topics and hashtags
     ("topic:feature-x", "alice", ["nova"]),
     ("intopic:feature", "alice", ["glance-wip", "nova", "nova-abandoned"]),
@@ -305,6 +397,86 @@ QUERIES: list[tuple[str, str | None, list[str]]] = [
     ("-is:wip status:open", "alice", ["nova", "tool"]),
     ("is:private", "alice", []),
     ("is:private", "bob", ["glance-private"]),
+    # is:reviewed: someone other than the owner wrote after the owner's last message
+    ("is:reviewed", "alice", ["nova", "nova-abandoned"]),
+    ("is:reviewed", "bob", ["nova", "glance-private", "nova-abandoned"]),
+    ("-is:reviewed", "alice", ["glance-wip", "nova-merged", "tool"]),
+    ("is:reviewed status:open", "alice", ["nova"]),
+    # votes on the current patch set: label:NAME then a value
+    ("label:Code-Review=+2", "alice", ["nova", "nova-merged"]),  # tool's +2 is on patch set 1
+    ("label:Code-Review+2", "alice", ["nova", "nova-merged"]),
+    ("label:Code-Review=2", "alice", ["nova", "nova-merged"]),
+    ("label:code-review+2", "alice", ["nova", "nova-merged"]),
+    ('label:"Code-Review=+2"', "alice", ["nova", "nova-merged"]),
+    ("label:CODE-REVIEW=MAX", "alice", ["nova", "nova-merged"]),
+    ("label:Code-Review=MIN", "alice", ["nova-abandoned"]),
+    ("label:Code-Review-2", "alice", ["nova-abandoned"]),
+    ("label:Code-Review=-2", "alice", ["nova-abandoned"]),
+    ("label:Code-Review=1", "alice", ["nova", "tool"]),
+    ("label:Code-Review+1", "alice", ["nova", "tool"]),
+    ("label:Code-Review-1", "alice", []),
+    ("label:Code-Review-1", "bob", ["glance-private"]),
+    ("label:Code-Review>=1", "alice", ["nova", "nova-merged", "tool"]),
+    ("label:Code-Review>1", "alice", ["nova", "nova-merged"]),
+    ("label:Code-Review<=-1", "alice", ["nova-abandoned"]),
+    ("label:Code-Review<=-1", "bob", ["glance-private", "nova-abandoned"]),
+    ("label:Code-Review<0", "alice", ["nova-abandoned"]),
+    # 0 is no vote: a vote of 0 (bob's on tool) is none
+    ("label:Code-Review=0", "alice", ["glance-wip"]),
+    ("label:Code-Review>=0", "alice", ["glance-wip", "nova", "nova-merged", "tool"]),
+    ("label:Code-Review<=0", "alice", ["glance-wip", "nova-abandoned"]),
+    ("label:Code-Review<1", "alice", ["glance-wip", "nova-abandoned"]),
+    ("label:Code-Review>-3", "alice", ALL_FOR_ALICE),
+    ("label:Code-Review=ANY", "alice", ["nova", "nova-merged", "nova-abandoned", "tool"]),
+    ("-label:Code-Review=ANY", "alice", ["glance-wip"]),
+    # outside the label's values: nothing, not an error
+    ("label:Code-Review=+3", "alice", []),
+    ("label:Code-Review>2", "alice", []),
+    ("label:Code-Review<-2", "alice", []),
+    ("label:Verified+1", "alice", ["nova"]),
+    ("label:Verified=MAX", "alice", ["nova-merged"]),
+    ("label:Verified-1", "alice", ["tool"]),
+    ("label:Verified>=1", "alice", ["nova", "nova-merged"]),
+    ("label:Workflow=MAX", "alice", ["nova"]),
+    ("label:Workflow=MIN", "alice", []),
+    # a label no project defines matches no vote, so only "no vote" matches
+    ("label:Backport-Candidate+1", "alice", []),
+    ("label:Backport-Candidate=0", "alice", ALL_FOR_ALICE),
+    # who voted
+    ("label:Code-Review+2,user=bob", "alice", ["nova"]),
+    ("label:Code-Review+2,bob", "alice", ["nova"]),
+    ("label:Code-Review+2,user=bob@example.com", "alice", ["nova"]),
+    ("label:Code-Review>=1,user=self", "alice", ["nova-merged"]),
+    ("label:Code-Review>=1,self", "alice", ["nova-merged"]),
+    ("label:Code-Review=0,user=self", "alice", ["glance-wip", "nova", "nova-abandoned", "tool"]),
+    (
+        "label:Code-Review=0,user=bob",
+        "alice",
+        ["glance-wip", "nova-merged", "nova-abandoned", "tool"],
+    ),
+    ("label:Workflow+1,owner", "alice", ["nova"]),
+    ("label:Code-Review+1,user=owner", "bob", ["glance-private"]),
+    ("label:Code-Review+2,owner", "alice", []),
+    ("label:Code-Review+1,non_uploader", "bob", ["nova", "tool"]),
+    ("label:Code-Review+1,user=non_uploader", "bob", ["nova", "tool"]),
+    ("label:Code-Review+2,group=core", "alice", ["nova"]),
+    ("label:Code-Review=ANY,core", "alice", ["nova", "nova-abandoned", "tool"]),
+    ("label:Code-Review=ANY,group=core,user=erin", "alice", ["nova", "nova-abandoned", "tool"]),
+    ("label:Code-Review=ANY,group=core,user=alice", "alice", []),
+    # with the rest of the language
+    ("label:Code-Review+2 status:open", "alice", ["nova"]),
+    (
+        "label:Code-Review>=1 -label:Code-Review<=-1 label:Verified>=1",
+        "alice",
+        ["nova", "nova-merged"],
+    ),
+    ("label:Code-Review+2 OR label:Verified-1", "alice", ["nova", "nova-merged", "tool"]),
+    ("status:open (label:Verified-1 OR label:Code-Review-2)", "alice", ["tool"]),
+    (
+        "project:openstack/nova label:Code-Review=ANY -label:Code-Review=MIN",
+        "alice",
+        ["nova", "nova-merged"],
+    ),
     # time
     ("age:1d", "alice", ["nova-merged", "nova-abandoned", "tool"]),
     ("-age:1m", "alice", ["glance-wip"]),
@@ -370,9 +542,11 @@ def test_pages(seeded: Seeded) -> None:
     pages = []
     with read_transaction(seeded.engine) as conn:
         for start in (0, 2, 4, 6):
-            page = search_changes(conn, query, viewer_id=alice, now=NOW, limit=2, start=start)
+            page = search_changes(
+                conn, query, viewer_id=alice, now=NOW, labels=LABELS, limit=2, start=start
+            )
             pages.append(([names[n] for n in page.numbers], page.more))
-        whole = search_changes(conn, query, viewer_id=alice, now=NOW, limit=5)
+        whole = search_changes(conn, query, viewer_id=alice, now=NOW, labels=LABELS, limit=5)
     assert pages == [
         (["glance-wip", "nova"], True),
         (["nova-merged", "nova-abandoned"], True),
@@ -383,8 +557,19 @@ def test_pages(seeded: Seeded) -> None:
 
 
 ERRORS = [
-    ("label:Code-Review+2", "alice", "label: is not supported yet", 1),
-    ("status:open is:reviewed", "alice", "is:reviewed is not supported yet", 13),
+    (
+        "label:Code-Review+2,user=nobody",
+        "alice",
+        "neither an account nor a group named 'nobody'",
+        1,
+    ),
+    ("status:open label:Code-Review+2,group=nobody", "alice", "group 'nobody' not found", 13),
+    ("label:Code-Review>=1,user=self", None, "needs a signed-in user", 1),
+    # malformed label values: the parser names the term and its position
+    ("status:open label:Code-Review=high", "alice", "a label term is NAME then a vote", 13),
+    ("status:open label:Code-Review", "alice", "a label term is NAME then a vote", 13),
+    ("label:Code-Review>=MAX", "alice", "MAX only works with '='", 1),
+    ("-label:Code-Review+2,count=2", "alice", "count= is not supported", 2),
     ("status:open owner:nobody", "alice", "account 'nobody' not found", 13),
     ("reviewer:nobody@example.com", "alice", "account 'nobody@example.com' not found", 1),
     ("owner:self", None, "'owner:self' at position 1 needs a signed-in user", 1),
@@ -399,6 +584,30 @@ def test_errors_the_database_finds_name_the_term(
     with pytest.raises(QueryError, match=words) as raised:
         _search(seeded, query_text, viewer=viewer)
     assert raised.value.position == position
+
+
+def test_labels_defined_differently_per_project(seeded: Seeded) -> None:
+    # Code-Review runs -2..+2 in nova but -1..+1 in other/tool, and glance has
+    # no Code-Review: MAX is each project's own, and a project without the
+    # label matches only "no vote".
+    labels: LabelScopes = {
+        "code-review": (
+            LabelScope("Code-Review", -2, 2, frozenset({"openstack/nova"})),
+            LabelScope("Code-Review", -1, 1, frozenset({"other/tool"})),
+        )
+    }
+
+    def search(query_text: str) -> list[str]:
+        return _search(seeded, query_text, labels=labels)
+
+    assert search("label:Code-Review=MAX") == ["nova", "nova-merged", "tool"]
+    assert search("label:Code-Review=MIN") == ["nova-abandoned"]
+    assert search("label:Code-Review=ANY") == ["nova", "nova-merged", "nova-abandoned", "tool"]
+    assert search("label:Code-Review=0") == ["glance-wip"]
+    assert search("label:Code-Review>=0") == ["glance-wip", "nova", "nova-merged", "tool"]
+    assert search("label:Code-Review>=1,user=erin") == ["nova", "tool"]
+    # +2 is outside tool's range: its votes are not looked at for it.
+    assert search("label:Code-Review>=2") == ["nova", "nova-merged"]
 
 
 def test_a_regex_postgresql_cannot_run_is_a_query_error(seeded: Seeded) -> None:
@@ -460,6 +669,11 @@ def test_service_pages_with_n_start_and_limit(seeded: Seeded, review: ReviewServ
         open_changes,
         False,
     )
+    # label: through the service, with the labels every project has by default.
+    assert _names(seeded, review.query("label:code-review=max status:open", viewer=alice)) == (
+        ["nova"],
+        False,
+    )
     # Anonymous viewers see no private change; age: counts from the service's clock.
     assert _names(seeded, review.query("-age:3h")) == (["glance-wip", "nova"], False)
 
@@ -472,6 +686,8 @@ def test_service_pages_with_n_start_and_limit(seeded: Seeded, review: ReviewServ
         ("status:open foo:bar", None, 0, QueryError),
         ("5 OR limit:2", None, 0, QueryError),
         ("owner:self", None, 0, QueryError),
+        ("label:Code-Review=+2,user=self", None, 0, QueryError),
+        ("label:Code-Review=+2,foo=bar", None, 0, QueryError),
     ],
 )
 def test_service_rejects_bad_requests(

@@ -13,9 +13,12 @@ from lockgate.adapters.db.change_search import compile_search
 from lockgate.adapters.db.engine import read_transaction, write_transaction
 from lockgate.adapters.db.rows import commit_values
 from lockgate.core.query.ast import split_limit
+from lockgate.core.query.labels import scopes_everywhere
 from lockgate.core.query.parser import parse_query
+from lockgate.core.review.labels import DEFAULT_LABELS
 from lockgate.core.review.model import CommitInfo, Person
 from lockgate.core.review.timestamps import parse_gerrit_timestamp
+from lockgate.testing.seed import synthetic_votes
 from tests.contract.databases import BACKENDS, migrated_engine
 
 NOW = parse_gerrit_timestamp("2024-06-01 00:00:00")
@@ -29,9 +32,10 @@ BULK_CHANGES = 5_000
 def bulk(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
-    """Thousands of changes over 40 projects and 50 owners, ANALYZEd: planners
-    choose by statistics, so index use is only worth asserting on data shaped
-    like a real site's (a fifth open, most merged)."""
+    """Thousands of changes over 40 projects and 50 owners, with the votes of a
+    busy site, ANALYZEd: planners choose by statistics, so index use is only
+    worth asserting on data shaped like a real site's (a fifth open, most
+    merged)."""
     with migrated_engine(request.param, tmp_path_factory) as engine:
         statuses = ["NEW", "NEW", "ABANDONED"] + ["MERGED"] * 7
         with write_transaction(engine) as conn:
@@ -90,6 +94,27 @@ def bulk(
                     for k in (1, 2)
                 ],
             )
+            # Voters: account 50 is CI, accounts 41..49 review.
+            conn.execute(
+                insert(t.approvals),
+                [
+                    {
+                        "change_number": i,
+                        "patch_set": 1,
+                        "account_id": 50 if voter == 0 else 40 + voter,
+                        "label": label,
+                        "value": value,
+                        "granted_at": NOW,
+                        "post_submit": False,
+                        "copied": False,
+                    }
+                    for i in range(1, BULK_CHANGES + 1)
+                    for voter, label, value in {
+                        (voter, label): (voter, label, value)
+                        for voter, label, value in synthetic_votes(i, statuses[i % 10], 9)
+                    }.values()
+                ],
+            )
         with engine.connect() as conn:
             conn.execute(text("ANALYZE"))
             conn.commit()
@@ -99,7 +124,9 @@ def bulk(
 def _plan(engine: Engine, query_text: str) -> str:
     query, _ = split_limit(parse_query(query_text))
     with read_transaction(engine) as conn:
-        statement = compile_search(conn, query, viewer_id=1, now=NOW)
+        statement = compile_search(
+            conn, query, viewer_id=1, now=NOW, labels=scopes_everywhere(DEFAULT_LABELS)
+        )
         sql = str(statement.limit(501).compile(conn.engine, compile_kwargs={"literal_binds": True}))
         explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
         return "\n".join(str(row[-1]) for row in conn.execute(text(explain + sql)))
@@ -144,3 +171,45 @@ def test_a_change_number_uses_the_primary_key(bulk: Engine) -> None:
         assert "USING INTEGER PRIMARY KEY" in plan, plan
     else:
         assert "pk_changes" in plan, plan
+
+
+_VOTE_INDEXES = ["pk_approvals", "sqlite_autoindex_approvals", "ix_approvals_label_value"]
+
+
+@pytest.mark.parametrize(
+    ("query_text", "change_indexes", "vote_indexes"),
+    [
+        # Walk the open changes newest first and probe each one's votes by key.
+        (
+            "label:Code-Review=+2 status:open",
+            ["ix_changes_status_updated", "ix_changes_updated"],
+            _VOTE_INDEXES,
+        ),
+        # Or start from one voter's votes, when the planner counts them fewer.
+        (
+            "label:Code-Review=MAX,user=user43 status:open",
+            ["ix_changes_status_updated", "pk_changes", "INTEGER PRIMARY KEY"],
+            [*_VOTE_INDEXES, "ix_approvals_account"],
+        ),
+    ],
+)
+def test_label_queries_use_indexes(
+    bulk: Engine, query_text: str, change_indexes: list[str], vote_indexes: list[str]
+) -> None:
+    plan = _plan(bulk, query_text)
+    assert any(index in plan for index in change_indexes), plan
+    assert any(index in plan for index in vote_indexes), plan
+    assert "Seq Scan" not in plan, plan
+    assert not {"SCAN changes", "SCAN approvals"} & set(plan.splitlines()), plan
+
+
+def test_a_label_in_one_project_starts_from_the_project(bulk: Engine) -> None:
+    # A hundred-odd changes of the project against half the votes: a planner
+    # may rightly hash the votes in one pass rather than probe each change.
+    plan = _plan(bulk, "label:Verified>=1 project:project7")
+    assert "ix_changes_project_updated" in plan or "ix_changes_project_status_updated" in plan
+    if bulk.dialect.name == "sqlite":
+        # Newest first straight off the index: the page ends without a sort.
+        assert "TEMP B-TREE" not in plan, plan
+    assert "Seq Scan on changes" not in plan, plan
+    assert "SCAN changes" not in plan.splitlines(), plan

@@ -136,6 +136,16 @@ PARSES = [
         LabelTerm("Code-Review", Comparison.EQ, 2, group="core"),
     ),
     ("label:A-1-1", LabelTerm("A-1", Comparison.EQ, -1)),
+    ("label:Code-Review=max", LabelTerm("Code-Review", Comparison.EQ, LabelBound.MAX)),
+    # Gerrit's short qualifiers: a bare word is a voter
+    ("label:Code-Review+2,owner", LabelTerm("Code-Review", Comparison.EQ, 2, user=ast.OWNER)),
+    ("label:Code-Review+2,user=owner", LabelTerm("Code-Review", Comparison.EQ, 2, user="owner")),
+    (
+        "label:Code-Review+2,non_uploader",
+        LabelTerm("Code-Review", Comparison.EQ, 2, user=ast.NON_UPLOADER),
+    ),
+    ("label:Code-Review>=1,self", LabelTerm("Code-Review", Comparison.GE, 1, user=ast.SELF)),
+    ("label:Code-Review>=1,bob", LabelTerm("Code-Review", Comparison.GE, 1, user="bob")),
     # time
     ("age:2d", AgeTerm(2 * 86_400)),
     ("age:30s", AgeTerm(30)),
@@ -225,7 +235,9 @@ ERRORS = [
     ("commit:abc", 1, "4 to 40 hex digits"),
     ("label:Code-Review", 1, "a label term is NAME then a vote"),
     ("label:Code-Review>=MAX", 1, "MAX only works with '='"),
-    ("label:Code-Review+2,owner", 1, "label qualifier 'owner' needs a value"),
+    ("label:Code-Review+2,user=", 1, "label qualifier 'user=' needs a value"),
+    ("label:Code-Review+2,", 1, "label qualifier '' needs a value"),
+    ("label:Code-Review+2,count=1", 1, "count= is not supported"),
     ("label:Code-Review+2,foo=bar", 1, "unknown label qualifier 'foo'"),
     ("label:Code-Review+99999", 1, "out of range"),
     ("age:2", 1, "an age is a number and a unit"),

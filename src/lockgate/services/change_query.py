@@ -6,10 +6,12 @@ from typing import TYPE_CHECKING
 
 from lockgate.adapters.db.change_search import search_changes
 from lockgate.adapters.db.engine import read_transaction
-from lockgate.core.query.ast import split_limit
+from lockgate.core.query.ast import Query, split_limit
+from lockgate.core.query.labels import LabelScopes, label_names, label_scopes
 from lockgate.core.query.parser import parse_query
 from lockgate.core.review.model import Account
 from lockgate.services.errors import BadRequest
+from lockgate.services.labels import LabelConfig
 
 if TYPE_CHECKING:
     from lockgate.services.review import QueryPage, ReviewService
@@ -39,13 +41,26 @@ def query_changes(
     page_size = min(DEFAULT_PAGE_SIZE if limit is None else limit, MAX_PAGE_SIZE)
     if query_limit is not None:
         page_size = min(page_size, query_limit)
+    labels = _label_scopes(review, query)
     with read_transaction(review.engine) as conn:
         page = search_changes(
             conn,
             query,
             viewer_id=viewer.id if viewer is not None else None,
             now=review.clock(),
+            labels=labels,
             limit=page_size,
             start=start,
         )
     return QueryPage(page.numbers, page.more)
+
+
+def _label_scopes(review: ReviewService, query: Query | None) -> LabelScopes:
+    """How each project defines the labels the query names, for MAX, MIN and the
+    canonical name votes are stored under; nothing to look up without `label:`."""
+    names = label_names(query)
+    if not names:
+        return {}
+    labels = LabelConfig(review.engine, review.projects)
+    per_project = {p.name: labels.for_project(p.name) for p in review.projects.all()}
+    return label_scopes(names, per_project)

@@ -7,7 +7,8 @@ message rows written with the change store in one write transaction. They emit
 no events: tests that need the event log push for real.
 
 `seed_many_changes` is for benchmarks: many rows fast with executemany and
-synthetic shas that no repository holds.
+synthetic shas that no repository holds, and, given voters, the votes a busy
+site's changes carry (`synthetic_votes`).
 """
 
 from __future__ import annotations
@@ -17,17 +18,18 @@ import os
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Column, Connection, Engine, Table, func, insert, select, text
 
 from lockgate.adapters.db import change_store
 from lockgate.adapters.db import tables as t
 from lockgate.adapters.db.engine import write_transaction
 from lockgate.adapters.git.repos import EMPTY_TREE, ZERO_SHA
+from lockgate.core.review.labels import format_vote
 from lockgate.core.review.model import (
     Account,
     ChangeMessage,
@@ -292,11 +294,17 @@ def seed_many_changes(
     start_time: int = 1_700_000_000_000_000,
     step: int = 1_000_000,
     statuses: tuple[ChangeStatus, ...] = (ChangeStatus.NEW,),
+    voters: Sequence[int] = (),
     batch: int = 5000,
 ) -> list[int]:
     """`count` changes with one patch set, one file and one message each, written
     with executemany in batches; shas are synthetic (no commits in git).
-    Change i is updated at start_time + i*step and has status statuses[i % len]."""
+    Change i is updated at start_time + i*step and has status statuses[i % len].
+
+    With `voters` (account ids; the first votes Verified, as a CI system does,
+    the others Code-Review and Workflow), each change also gets the votes
+    `synthetic_votes` gives it on its patch set, each voter becomes a reviewer
+    and writes the review's message, as a review through the server does."""
     numbers: list[int] = []
     for offset in range(0, count, batch):
         size = min(batch, count - offset)
@@ -323,12 +331,10 @@ def seed_many_changes(
                         "updated_at": when,
                     }
                 )
-            created = list(
-                conn.execute(
-                    insert(t.changes).returning(t.changes.c.number, sort_by_parameter_order=True),
-                    change_rows,
-                ).scalars()
-            )
+            created = _next_ids(conn, t.changes.c.number, size)
+            for number, row in zip(created, change_rows, strict=True):
+                row["number"] = number
+            _bulk_insert(conn, t.changes, change_rows)
             ps_rows = []
             for number, row in zip(created, change_rows, strict=True):
                 sha = hashlib.sha1(f"{project}:{number}:1".encode()).hexdigest()
@@ -355,14 +361,13 @@ def seed_many_changes(
                         "description": None,
                     }
                 )
-            ps_ids = list(
-                conn.execute(
-                    insert(t.patch_sets).returning(t.patch_sets.c.id, sort_by_parameter_order=True),
-                    ps_rows,
-                ).scalars()
-            )
-            conn.execute(
-                insert(t.patch_set_files),
+            ps_ids = _next_ids(conn, t.patch_sets.c.id, size)
+            for ps_id, ps_row in zip(ps_ids, ps_rows, strict=True):
+                ps_row["id"] = ps_id
+            _bulk_insert(conn, t.patch_sets, ps_rows)
+            _bulk_insert(
+                conn,
+                t.patch_set_files,
                 [
                     {
                         "patch_set_id": ps_id,
@@ -378,8 +383,9 @@ def seed_many_changes(
                     for ps_id, number in zip(ps_ids, created, strict=True)
                 ],
             )
-            conn.execute(
-                insert(t.change_messages),
+            _bulk_insert(
+                conn,
+                t.change_messages,
                 [
                     {
                         "id": uuid.uuid4().hex,
@@ -393,5 +399,134 @@ def seed_many_changes(
                     for number, row in zip(created, change_rows, strict=True)
                 ],
             )
+            if voters:
+                _insert_votes(conn, created, change_rows, voters)
         numbers += created
     return numbers
+
+
+# A vote: (index into the voters, label, value).
+SyntheticVote = tuple[int, str, int]
+
+
+def synthetic_votes(seed: int, status: str, humans: int) -> list[SyntheticVote]:
+    """The votes of one synthetic change, by a hash of `seed`: voter 0 is CI and
+    votes Verified; voters 1..humans review. Merged changes carry what merging
+    took (Code-Review+2, Verified+2, Workflow+1); most open changes have CI's
+    verdict (+1, some -1) and some reviews, a fifth of them a +2; abandoned
+    ones often a -1."""
+    h = int.from_bytes(hashlib.blake2b(str(seed).encode(), digest_size=8).digest())
+    pick = [h % 100, (h >> 8) % 100, (h >> 16) % 100]
+    human = [1 + (h >> (24 + 4 * k)) % humans for k in range(2)] if humans else []
+    votes: list[SyntheticVote] = []
+    if status == ChangeStatus.MERGED.value:
+        votes += [(0, "Verified", 2)]
+        if human:
+            votes += [(human[0], "Code-Review", 2), (human[0], "Workflow", 1)]
+        return votes
+    if status == ChangeStatus.ABANDONED.value:
+        if human and pick[0] < 50:
+            votes.append((human[0], "Code-Review", -1))
+        if pick[1] < 30:
+            votes.append((0, "Verified", -1))
+        return votes
+    if pick[0] < 70:
+        votes.append((0, "Verified", 1))
+    elif pick[0] < 85:
+        votes.append((0, "Verified", -1))
+    if not human:
+        return votes
+    if pick[1] < 20:
+        votes.append((human[0], "Code-Review", 2))
+        if pick[2] < 25:
+            votes.append((human[0], "Workflow", 1))
+    elif pick[1] < 45:
+        votes.append((human[0], "Code-Review", 1))
+    elif pick[1] < 55:
+        votes.append((human[0], "Code-Review", -1))
+    if pick[2] < 30 and human[1] != human[0]:
+        votes.append((human[1], "Code-Review", 1))
+    return votes
+
+
+def _insert_votes(
+    conn: Connection, created: list[int], change_rows: list[dict[str, Any]], voters: Sequence[int]
+) -> None:
+    approvals: list[dict[str, Any]] = []
+    reviewers: dict[tuple[int, int], dict[str, Any]] = {}
+    messages: list[dict[str, Any]] = []
+    for number, row in zip(created, change_rows, strict=True):
+        owner = row["owner_id"]
+        by_voter: dict[int, list[str]] = {}
+        for k, (voter, label, value) in enumerate(
+            synthetic_votes(number, row["status"], len(voters) - 1)
+        ):
+            account = voters[voter]
+            if account == owner:
+                continue  # owners rarely vote on their own changes
+            approvals.append(
+                {
+                    "change_number": number,
+                    "patch_set": 1,
+                    "account_id": account,
+                    "label": label,
+                    "value": value,
+                    "granted_at": row["created_at"] + (k + 1) * 1_000_000,
+                    "tag": None,
+                    "post_submit": False,
+                    "copied": False,
+                }
+            )
+            reviewers[(number, account)] = {
+                "change_number": number,
+                "account_id": account,
+                "state": "REVIEWER",
+            }
+            by_voter.setdefault(account, []).append(format_vote(label, value))
+        for k, (account, formatted) in enumerate(by_voter.items()):
+            messages.append(
+                {
+                    "id": uuid.uuid4().hex,
+                    "change_number": number,
+                    "author_id": account,
+                    "created_at": row["created_at"] + (k + 1) * 1_000_000,
+                    "message": f"Patch Set 1: {' '.join(formatted)}",
+                    "tag": None,
+                    "patch_set": 1,
+                }
+            )
+    for table, rows in (
+        (t.approvals, approvals),
+        (t.change_reviewers, list(reviewers.values())),
+        (t.change_messages, messages),
+    ):
+        _bulk_insert(conn, table, rows)
+
+
+def _next_ids(conn: Connection, column: Column[int], count: int) -> list[int]:
+    """`count` fresh values of an autoincrementing key, taken the way the database
+    would hand them out, so that rows can be written with their keys and
+    without RETURNING (which PostgreSQL's COPY lacks)."""
+    if conn.dialect.name == "postgresql":
+        sequence = f"pg_get_serial_sequence('{column.table.name}', '{column.name}')"
+        query = text(f"SELECT nextval({sequence}) FROM generate_series(1, :n)")
+        return [int(v) for v in conn.execute(query, {"n": count}).scalars()]
+    # SQLite hands out one more than the largest key.
+    top = conn.execute(select(func.coalesce(func.max(column), 0))).scalar_one()
+    return list(range(top + 1, top + 1 + count))
+
+
+def _bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Many rows at once: COPY on PostgreSQL (executemany there parses each
+    batch's SQL anew, far slower), executemany elsewhere."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    names = ", ".join(f'"{name}"' for name in columns)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([row[name] for name in columns])

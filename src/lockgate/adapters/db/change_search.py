@@ -9,7 +9,10 @@ The common queries stay on indexes: `status:open project:P` on
 ix_changes_project_status_updated, `owner:U` on ix_changes_owner_updated
 (accounts are resolved to ids first), a change number on the primary key,
 `commit:` on ix_patch_sets_commit_sha through a range on the prefix, and
-reviewers and hashtags through `IN (subquery)` on their own indexes.
+reviewers and hashtags through `IN (subquery)` on their own indexes. Votes
+are matched by a correlated EXISTS on the approvals' primary key (change,
+current patch set), so `label:Code-Review=+2 status:open` walks the open
+changes newest first and probes each one's few votes until the page is full.
 
 Every predicate is true or false, never NULL (nullable columns are guarded),
 so that negation means "every change the term does not match".
@@ -39,6 +42,7 @@ from sqlalchemy.exc import DBAPIError
 from lockgate.adapters.db import tables as t
 from lockgate.core.query import ast
 from lockgate.core.query.errors import QueryError, at
+from lockgate.core.query.labels import LabelScopes, VoteMatch, vote_match
 from lockgate.core.query.render import to_text
 from lockgate.core.review.model import ChangeStatus
 
@@ -72,12 +76,16 @@ def search_changes(
     *,
     viewer_id: int | None,
     now: int,
+    labels: LabelScopes,
     limit: int,
     start: int = 0,
 ) -> SearchPage:
     """One page of the changes matching `query` (None matches every change) that the
-    viewer may see; QueryError for a query the database cannot answer."""
-    compiler = _Compiler(conn, viewer_id=viewer_id, now=now)
+    viewer may see; QueryError for a query the database cannot answer.
+
+    `labels` holds the definitions of the labels the query names (see
+    `lockgate.core.query.labels`): the caller knows how projects define them."""
+    compiler = _Compiler(conn, viewer_id=viewer_id, now=now, labels=labels)
     statement = compiler.select(query).offset(start).limit(limit + 1)
     try:
         numbers = list(conn.execute(statement).scalars())
@@ -97,11 +105,16 @@ def search_changes(
 
 
 def compile_search(
-    conn: Connection, query: ast.Query | None, *, viewer_id: int | None, now: int
+    conn: Connection,
+    query: ast.Query | None,
+    *,
+    viewer_id: int | None,
+    now: int,
+    labels: LabelScopes,
 ) -> Select[Any]:
     """The ordered SELECT of matching change numbers, without offset or limit
     (for EXPLAIN in tests and for callers that page differently)."""
-    return _Compiler(conn, viewer_id=viewer_id, now=now).select(query)
+    return _Compiler(conn, viewer_id=viewer_id, now=now, labels=labels).select(query)
 
 
 def visible_to(viewer_id: int | None) -> ColumnElement[bool]:
@@ -120,10 +133,13 @@ def visible_to(viewer_id: int | None) -> ColumnElement[bool]:
 
 
 class _Compiler:
-    def __init__(self, conn: Connection, *, viewer_id: int | None, now: int) -> None:
+    def __init__(
+        self, conn: Connection, *, viewer_id: int | None, now: int, labels: LabelScopes
+    ) -> None:
         self.conn = conn
         self.viewer_id = viewer_id
         self.now = now
+        self.labels = labels
         self.regexes: list[ast.TextTerm] = []
 
     def select(self, query: ast.Query | None) -> Select[Any]:
@@ -166,7 +182,7 @@ class _Compiler:
                 return _c.updated_at <= node.micros
             return _c.updated_at >= node.micros
         if isinstance(node, ast.LabelTerm):
-            raise _not_yet(node, "label:", "votes are not recorded for search yet")
+            return self.label(node)
         # LimitTerm: split_limit takes these out before compiling.
         raise QueryError(
             f"'limit:' {at(node.offset)} caps the whole query; put it at the top level",
@@ -178,7 +194,29 @@ class _Compiler:
             return _c.work_in_progress == true()
         if node.flag is ast.Flag.PRIVATE:
             return _c.private == true()
-        raise _not_yet(node, "is:reviewed", "votes are not recorded for search yet")
+        # REVIEWED, as Gerrit defines it: the newest authored message is not the
+        # owner's, i.e. someone else wrote after the owner's last message or
+        # upload (an upload writes "Uploaded patch set N." as its uploader).
+        m = t.change_messages.alias("reviewing")
+        o = t.change_messages.alias("owners")
+        # Nested two deep: correlate to the change as well as the message.
+        owner_later = exists(
+            select(o.c.id)
+            .where(
+                o.c.change_number == _c.number,
+                o.c.author_id == _c.owner_id,
+                o.c.created_at >= m.c.created_at,
+            )
+            .correlate_except(o)
+        )
+        return exists(
+            select(m.c.id).where(
+                m.c.change_number == _c.number,
+                m.c.author_id.is_not(None),
+                m.c.author_id != _c.owner_id,
+                not_(owner_later),
+            )
+        )
 
     def text(self, node: ast.TextTerm) -> ColumnElement[bool]:
         if node.match is ast.Match.REGEX:
@@ -240,25 +278,41 @@ class _Compiler:
         return func.strpos(haystack, needle) > 0
 
     def user(self, node: ast.UserTerm) -> ColumnElement[bool]:
-        ids = self.accounts(node)
+        ids = self.accounts(node.user, to_text(node), node.offset)
         if node.role is ast.Role.OWNER:
             return _c.owner_id.in_(ids)
         r = t.change_reviewers.c
         reviewing = select(r.change_number).where(r.account_id.in_(ids), r.state == "REVIEWER")
-        return _c.number.in_(reviewing)
+        # A vote makes a reviewer, as in Gerrit, whichever path wrote it (a
+        # review, a vote copied to a new patch set, a bulk import).
+        a = t.approvals.c
+        voted = select(a.change_number).where(a.account_id.in_(ids), a.value != 0)
+        return or_(_c.number.in_(reviewing), _c.number.in_(voted))
 
-    def accounts(self, node: ast.UserTerm) -> list[int]:
-        """The ids of the accounts a user value names: self, an id, a username, an
-        email or a full name (the last two without regard to case)."""
-        user = node.user
+    def accounts(self, user: str, term: str, offset: int) -> list[int]:
+        """The ids of the accounts a user value names; QueryError naming `term` if none."""
         if user == ast.SELF:
-            if self.viewer_id is None:
-                raise QueryError(
-                    f"'{node.role.value}:self' {at(node.offset)} needs a signed-in user; "
-                    "sign in, or name the account",
-                    position=node.offset + 1,
-                )
-            return [self.viewer_id]
+            return [self.viewer(term, offset)]
+        ids = self.find_accounts(user)
+        if not ids:
+            raise QueryError(
+                f"account '{user}' not found (in '{term}' {at(offset)}); "
+                "give a username, email, full name or account id",
+                position=offset + 1,
+            )
+        return ids
+
+    def viewer(self, term: str, offset: int) -> int:
+        if self.viewer_id is None:
+            raise QueryError(
+                f"'{term}' {at(offset)} needs a signed-in user; sign in, or name the account",
+                position=offset + 1,
+            )
+        return self.viewer_id
+
+    def find_accounts(self, user: str) -> list[int]:
+        """The ids of the accounts a user value names: an id, a username, an email or a
+        full name (the last two without regard to case)."""
         a = t.accounts.c
         email = user
         name_and_email = _NAME_AND_EMAIL.fullmatch(user)
@@ -271,14 +325,107 @@ class _Compiler:
         ]
         if _ACCOUNT_ID.fullmatch(user) and int(user) < 2**31:
             conditions.append(a.id == int(user))
-        ids = list(self.conn.execute(select(a.id).where(or_(*conditions))).scalars())
-        if not ids:
-            raise QueryError(
-                f"account '{user}' not found (in '{to_text(node)}' {at(node.offset)}); "
-                "give a username, email, full name or account id",
-                position=node.offset + 1,
+        return sorted(self.conn.execute(select(a.id).where(or_(*conditions))).scalars())
+
+    def find_group(self, name: str) -> int | None:
+        g = t.groups.c
+        found = self.conn.execute(select(g.id).where(or_(g.name == name, g.uuid == name)))
+        return found.scalar()
+
+    # --- votes ----------------------------------------------------------------
+
+    def label(self, node: ast.LabelTerm) -> ColumnElement[bool]:
+        """Votes on the current patch set, as `lockgate.core.query.labels` reads the
+        term under each definition of the label; a project without the label has
+        no votes on it, so only terms that take "no vote" match its changes."""
+        voters = self.voters(node)
+        scopes = self.labels.get(node.name.lower(), ())
+        parts = []
+        for scope in scopes:
+            match = vote_match(node, scope.min, scope.max)
+            condition = self.votes(scope.name, match, voters)
+            if scope.projects is not None:
+                condition = and_(_c.project.in_(sorted(scope.projects)), condition)
+            parts.append(condition)
+        if vote_match(node, 0, 0).no_vote and all(s.projects is not None for s in scopes):
+            defined = sorted(set().union(*(s.projects or () for s in scopes)))
+            parts.append(_c.project.not_in(defined) if defined else true())
+        return or_(*parts) if parts else false()
+
+    def votes(
+        self, label: str, match: VoteMatch, voters: list[ColumnElement[bool]]
+    ) -> ColumnElement[bool]:
+        a = t.approvals.c
+
+        def vote(value: ColumnElement[bool]) -> ColumnElement[bool]:
+            # The canonical name, compared exactly, so the key serves the lookup.
+            return exists(
+                select(a.account_id).where(
+                    a.change_number == _c.number,
+                    a.patch_set == _c.current_patch_set,
+                    a.label == label,
+                    value,
+                    *voters,
+                )
             )
-        return sorted(ids)
+
+        found = []
+        if match.any_vote:
+            if match.low == match.high:
+                found.append(vote(a.value == match.low))
+            else:
+                value = and_(a.value >= match.low, a.value <= match.high)
+                found.append(vote(and_(value, a.value != 0) if match.low <= 0 else value))
+        if match.no_vote:
+            found.append(not_(vote(a.value != 0)))
+        return or_(*found) if found else false()
+
+    def voters(self, node: ast.LabelTerm) -> list[ColumnElement[bool]]:
+        """Conditions on `approvals.account_id` for the term's `user=` and `group=`."""
+        account = t.approvals.c.account_id
+        term = to_text(node)
+        conditions: list[ColumnElement[bool]] = []
+        if node.user == ast.OWNER:
+            conditions.append(account == _c.owner_id)
+        elif node.user == ast.NON_UPLOADER:
+            ps = t.patch_sets.c
+            uploader = (
+                select(ps.uploader_id)
+                .where(ps.change_number == _c.number, ps.number == _c.current_patch_set)
+                .correlate_except(t.patch_sets)
+            )
+            conditions.append(account != uploader.scalar_subquery())
+        elif node.user == ast.SELF:
+            conditions.append(account == self.viewer(term, node.offset))
+        elif node.user is not None:
+            # A name that is no account may be a group, as in Gerrit's `,NAME`.
+            ids = self.find_accounts(node.user)
+            group = None if ids else self.find_group(node.user)
+            if not ids and group is None:
+                raise QueryError(
+                    f"neither an account nor a group named '{node.user}' "
+                    f"(in '{term}' {at(node.offset)}); give a username, email, full name, "
+                    "account id or group name",
+                    position=node.offset + 1,
+                )
+            if ids:
+                conditions.append(account.in_(ids))
+            elif group is not None:
+                conditions.append(self.members(account, group))
+        if node.group is not None:
+            group_id = self.find_group(node.group)
+            if group_id is None:
+                raise QueryError(
+                    f"group '{node.group}' not found (in '{term}' {at(node.offset)}); "
+                    "give a group name or UUID",
+                    position=node.offset + 1,
+                )
+            conditions.append(self.members(account, group_id))
+        return conditions
+
+    def members(self, account: ColumnElement[int], group_id: int) -> ColumnElement[bool]:
+        m = t.group_members.c
+        return account.in_(select(m.account_id).where(m.group_id == group_id))
 
 
 def _hex_prefix(
@@ -290,10 +437,3 @@ def _hex_prefix(
         return column == prefix
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     return and_(column >= prefix, column < upper)
-
-
-def _not_yet(node: ast.LabelTerm | ast.FlagTerm, operator: str, why: str) -> QueryError:
-    return QueryError(
-        f"{operator} is not supported yet: {why} (in '{to_text(node)}' {at(node.offset)})",
-        position=node.offset + 1,
-    )

@@ -32,7 +32,9 @@ class Flag(enum.StrEnum):
 
     WIP = "wip"
     PRIVATE = "private"
-    REVIEWED = "reviewed"  # someone other than the owner voted on the current patch set
+    # Someone other than the owner wrote on the change after the owner's last
+    # message or upload (Gerrit's `reviewedby:` anyone).
+    REVIEWED = "reviewed"
 
 
 class TextField(enum.StrEnum):
@@ -90,6 +92,10 @@ class Bound(enum.StrEnum):
 
 
 SELF = "self"  # the user value that means the account running the query
+# Label voters that name no account: the change's owner, and anyone but the
+# uploader of the current patch set (Gerrit's `,owner` and `,user=non_uploader`).
+OWNER = "owner"
+NON_UPLOADER = "non_uploader"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +152,7 @@ class LabelTerm:
     name: str  # as written; label names compare case-insensitively
     comparison: Comparison
     value: int | LabelBound
-    user: str | None = None
+    user: str | None = None  # SELF, OWNER, NON_UPLOADER, or an account (or group) name
     group: str | None = None
     offset: int = dataclasses.field(default=0, compare=False)
 

@@ -28,7 +28,7 @@ _AGE = re.compile(r"([0-9]{1,12})\s*([A-Za-z]+)")
 _ZONE = re.compile(r"^(.*\S)\s+([+-])([0-9]{2})([0-9]{2})$")
 _LABEL = re.compile(
     r"(?P<name>[A-Za-z0-9][A-Za-z0-9-]*?)"
-    r"(?:(?P<op>>=|<=|=|>|<)(?P<value>[+-]?[0-9]{1,6}|MAX|MIN|ANY)|(?P<signed>[+-][0-9]{1,6}))"
+    r"(?:(?P<op>>=|<=|=|>|<)(?P<value>[+-]?[0-9]{1,6}|(?i:MAX|MIN|ANY))|(?P<signed>[+-][0-9]{1,6}))"
 )
 
 _STATUSES = {
@@ -183,7 +183,8 @@ def _label(token: Token) -> ast.Query:
         comparison, text = ast.Comparison.EQ, match.group("signed")
     else:
         comparison, text = ast.Comparison(match.group("op")), match.group("value")
-    if text in ast.LabelBound.__members__:
+    if text.upper() in ast.LabelBound.__members__:
+        text = text.upper()
         if comparison is not ast.Comparison.EQ:
             raise _error(token, f"{text} only works with '=': label:NAME={text}")
         value = ast.LabelBound(text)
@@ -194,15 +195,22 @@ def _label(token: Token) -> ast.Query:
     user: str | None = None
     group: str | None = None
     for qualifier in qualifiers:
-        key, sep, arg = qualifier.partition("=")
-        if not sep or not arg.strip():
+        key, sep, arg = (part.strip() for part in qualifier.partition("="))
+        if not sep:
+            # Gerrit's short forms: `,owner`, `,non_uploader`, `,self`, `,NAME`.
+            key, arg = ("user", key)
+        if not arg:
             raise _error(
-                token, f"label qualifier '{qualifier}' needs a value: user=NAME or group=NAME"
+                token,
+                f"label qualifier '{qualifier}' needs a value: "
+                "user=NAME, group=NAME, owner or non_uploader",
             )
         if key == "user":
-            user = ast.SELF if arg.strip().lower() == ast.SELF else arg.strip()
+            user = ast.SELF if arg.lower() == ast.SELF else arg
         elif key == "group":
-            group = arg.strip()
+            group = arg
+        elif key == "count":
+            raise _error(token, "the label qualifier count= is not supported; use user= or group=")
         else:
             raise _error(token, f"unknown label qualifier '{key}'; use user= or group=")
     return ast.LabelTerm(match.group("name"), comparison, value, user, group, token.offset)
