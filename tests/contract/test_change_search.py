@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from lockgate.adapters.db import account_store, approval_store, change_store, project_store
+from lockgate.adapters.db import (
+    account_store,
+    approval_store,
+    change_store,
+    label_store,
+    project_store,
+)
 from lockgate.adapters.db.change_search import search_changes
 from lockgate.adapters.db.engine import read_transaction, write_transaction
 from lockgate.adapters.git.repos import RepoStore
@@ -21,8 +27,10 @@ from lockgate.core.query.ast import split_limit
 from lockgate.core.query.errors import QueryError
 from lockgate.core.query.labels import LabelScope, LabelScopes, scopes_everywhere
 from lockgate.core.query.parser import parse_query
+from lockgate.core.review.label_definitions import default_definitions
 from lockgate.core.review.labels import DEFAULT_LABELS, Vote
 from lockgate.core.review.model import (
+    ALL_PROJECTS,
     Account,
     ChangeMessage,
     ChangeStatus,
@@ -35,6 +43,8 @@ from lockgate.core.review.model import (
 from lockgate.core.review.timestamps import parse_gerrit_timestamp
 from lockgate.services.accounts import AccountService
 from lockgate.services.errors import BadRequest
+from lockgate.services.labels import LabelConfig
+from lockgate.services.project_config import ProjectConfig
 from lockgate.services.projects import ProjectService
 from lockgate.services.review import QueryPage, ReviewService
 from tests.contract.databases import BACKENDS, migrated_engine
@@ -629,13 +639,20 @@ def test_a_regex_postgresql_cannot_run_is_a_query_error(seeded: Seeded) -> None:
 def review(seeded: Seeded, tmp_path: Path) -> ReviewService:
     repos = RepoStore(tmp_path / "git")
     accounts = AccountService(seeded.engine, lambda: NOW)
+    projects = ProjectService(seeded.engine, repos, lambda: NOW)
+    with write_transaction(seeded.engine) as conn:
+        # The labels a site's All-Projects starts with, as site creation stores them.
+        if not label_store.has_labels(conn, ALL_PROJECTS):
+            for definition in default_definitions(ALL_PROJECTS):
+                label_store.insert_label(conn, definition)
     return ReviewService(
         engine=seeded.engine,
         repos=repos,
         accounts=accounts,
-        projects=ProjectService(seeded.engine, repos, lambda: NOW),
+        projects=projects,
         clock=lambda: NOW,
         public_url="http://review.example.com/",
+        labels=LabelConfig(seeded.engine, projects, ProjectConfig(seeded.engine)),
     )
 
 

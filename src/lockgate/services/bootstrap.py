@@ -86,6 +86,8 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
     event_log = watch_event_log(engine)
     accounts = AccountService(engine, clock)
     projects = ProjectService(engine, repos, clock)
+    config = ProjectConfig(engine)
+    labels = LabelConfig(engine, projects, config)
     review = ReviewService(
         engine=engine,
         repos=repos,
@@ -93,9 +95,8 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
         projects=projects,
         clock=clock,
         public_url=settings.server.url,
+        labels=labels,
     )
-    config = ProjectConfig(engine)
-    labels = LabelConfig(engine, projects, config)
     permissions = Permissions(engine, config, labels)
     uploads = UploadService(
         engine=engine,

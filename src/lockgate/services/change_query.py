@@ -11,7 +11,6 @@ from lockgate.core.query.labels import LabelScopes, label_names, label_scopes
 from lockgate.core.query.parser import parse_query
 from lockgate.core.review.model import Account
 from lockgate.services.errors import BadRequest
-from lockgate.services.labels import LabelConfig
 
 if TYPE_CHECKING:
     from lockgate.services.review import QueryPage, ReviewService
@@ -61,6 +60,5 @@ def _label_scopes(review: ReviewService, query: Query | None) -> LabelScopes:
     names = label_names(query)
     if not names:
         return {}
-    labels = LabelConfig(review.engine, review.projects)
-    per_project = {p.name: labels.for_project(p.name) for p in review.projects.all()}
+    per_project = {p.name: review.labels.for_project(p.name) for p in review.projects.all()}
     return label_scopes(names, per_project)

@@ -18,6 +18,7 @@ from lockgate.core.review.model import Account, Change, ChangeDetail, CommitInfo
 from lockgate.services.accounts import AccountService
 from lockgate.services.clock import Clock
 from lockgate.services.errors import NotFound
+from lockgate.services.labels import LabelConfig
 from lockgate.services.projects import ProjectService
 
 _HEX = re.compile(r"^[0-9a-f]{4,40}$")
@@ -69,8 +70,10 @@ class ReviewService:
         projects: ProjectService,
         clock: Clock,
         public_url: str,
+        labels: LabelConfig,
     ) -> None:
         self.engine = engine
+        self.labels = labels
         self.repos = repos
         self.accounts = accounts
         self.projects = projects
