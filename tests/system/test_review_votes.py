@@ -11,6 +11,8 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
+from lockgate.core.review.model import ChangeStatus
+from lockgate.testing.seed import seed_change
 from lockgate.testing.server import LiveServer
 from tests.gitutil import contributor, git, new_change_id
 from tests.system.rest import get
@@ -115,3 +117,56 @@ def test_votes_are_carried_to_new_patch_sets_by_the_copy_rules(
     last: dict[str, Any] = events(server, "comment-added", n)[-1]
     assert last["comment"] == "Patch Set 3: -Workflow"
     assert last["patchSet"]["number"] == 3
+
+
+def test_a_trivial_rebase_keeps_code_review_and_a_conflicting_one_does_not(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    team: Team = make_team(server)
+    alice = contributor(server, tmp_path, "team/demo", "alice")
+    key = new_change_id()
+    alice.commit("Add feature", change_id=key, files={"f.txt": "one\n"})
+    assert alice.push("HEAD:refs/for/master").ok
+    [info] = get(server, "changes/", q=f"change:{key}")
+    n = info["_number"]
+    review(server, n, {"labels": {"Code-Review": 1}}, auth=team.bob)
+    review(server, n, {"labels": {"Verified": 1}}, auth=team.ci)
+
+    # The branch moves under the change (another file); alice rebases without
+    # touching her commit: Gerrit calls that a trivial rebase, and Code-Review
+    # carries over while Verified, which must be earned on the new base, does not.
+    seed_change(
+        server.services,
+        "team/demo",
+        owner="bob",
+        subject="Elsewhere",
+        files={"other.txt": "x\n"},
+        status=ChangeStatus.MERGED,
+    )
+    git(alice.work, "fetch", "-q", "origin")
+    git(alice.work, "rebase", "-q", "origin/master")
+    assert alice.push("HEAD:refs/for/master").ok
+    current = get(server, f"changes/{n}", o="CURRENT_REVISION")
+    assert current["revisions"][current["current_revision"]]["kind"] == "TRIVIAL_REBASE"
+    assert _votes(server, n) == {"Code-Review": {"bob": 1}, "Verified": {}, "Workflow": {}}
+
+    # Rebased onto a change of the same file, with the conflict resolved by
+    # hand: the new tree is not what the old patch applied cleanly gives.
+    review(server, n, {"labels": {"Code-Review": 1}}, auth=team.bob)
+    seed_change(
+        server.services,
+        "team/demo",
+        owner="bob",
+        subject="Same file",
+        files={"f.txt": "zero\n"},
+        status=ChangeStatus.MERGED,
+    )
+    git(alice.work, "fetch", "-q", "origin")
+    git(alice.work, "rebase", "-q", "origin/master", check=False)
+    (alice.work / "f.txt").write_text("one\n")
+    git(alice.work, "add", "f.txt")
+    git(alice.work, "-c", "core.editor=true", "rebase", "--continue")
+    assert alice.push("HEAD:refs/for/master").ok
+    current = get(server, f"changes/{n}", o="CURRENT_REVISION")
+    assert current["revisions"][current["current_revision"]]["kind"] == "REWORK"
+    assert _votes(server, n) == {"Code-Review": {}, "Verified": {}, "Workflow": {}}

@@ -12,6 +12,7 @@ from lockgate.core.review.upload import (
     NewPatchSet,
     Rejection,
     UploadPlan,
+    may_be_trivial_rebase,
     patch_set_kind,
     plan_upload,
 )
@@ -154,3 +155,10 @@ def test_patch_set_kinds() -> None:
     assert patch_set_kind(prior, same_tree) == "NO_CODE_CHANGE"
     rework = CommitInfo(next(_shas), prior.parents, ME, ME, prior.message, "u" * 40)
     assert patch_set_kind(prior, rework) == "REWORK"
+    # The same tree on another parent: whether that is a trivial rebase takes a merge.
+    moved = CommitInfo(next(_shas), ("9" * 40,), ME, ME, prior.message, prior.tree)
+    assert patch_set_kind(prior, moved) == "REWORK"
+    assert may_be_trivial_rebase(prior, moved)
+    assert not may_be_trivial_rebase(prior, same_tree)
+    reworded = CommitInfo(next(_shas), ("9" * 40,), ME, ME, "reworded\n", prior.tree)
+    assert not may_be_trivial_rebase(prior, reworded)

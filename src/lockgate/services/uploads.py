@@ -28,7 +28,8 @@ from lockgate.adapters.db.account_store import accounts_by_ids
 from lockgate.adapters.db.engine import write_transaction
 from lockgate.adapters.db.event_store import append_event
 from lockgate.adapters.db.locks import lock_name
-from lockgate.adapters.git.repos import ZERO_SHA, RepoStore
+from lockgate.adapters.git.merges import MergeRefused, Merges
+from lockgate.adapters.git.repos import ZERO_SHA, GitError, RepoStore
 from lockgate.core.review import events
 from lockgate.core.review.footers import change_id_of
 from lockgate.core.review.model import (
@@ -47,6 +48,7 @@ from lockgate.core.review.upload import (
     NewChange,
     Rejection,
     UploadPlan,
+    may_be_trivial_rebase,
     patch_set_kind,
     plan_upload,
 )
@@ -287,6 +289,15 @@ class UploadService:
         outcome.warnings[:0] = plan.warnings
         return outcome
 
+    def _rebase_kind(self, project: str, prior: CommitInfo, new: CommitInfo) -> str:
+        """TRIVIAL_REBASE when `prior` applied onto `new`'s parent gives `new`'s tree
+        without conflict, as Gerrit decides it; else REWORK."""
+        try:
+            picked = Merges(self.repos).pick(project, prior, new.parents[0])
+        except (MergeRefused, GitError):
+            return "REWORK"
+        return "TRIVIAL_REBASE" if picked.clean and picked.tree == new.tree else "REWORK"
+
     def _accounts_named(self, names: Sequence[str], option: str) -> list[Account]:
         found = []
         for name in names:
@@ -353,6 +364,8 @@ class UploadService:
                 number = step.change_number
                 ps_number = change_store.next_patch_set_number(conn, number)
                 kind = patch_set_kind(step.prior, commit)
+                if kind == "REWORK" and may_be_trivial_rebase(step.prior, commit):
+                    kind = self._rebase_kind(project.name, step.prior, commit)
                 before = change_store.get_change(conn, number)
                 updates: dict[str, object] = {}
                 if options.topic is not None:

@@ -156,9 +156,23 @@ def _same_content(prior: CommitInfo, new: CommitInfo) -> bool:
 
 
 def patch_set_kind(prior: CommitInfo, new: CommitInfo) -> str:
-    """Gerrit's RevisionInfo.kind, as far as it can be told without a merge."""
+    """Gerrit's RevisionInfo.kind, as far as it can be told without a merge: a
+    REWORK that `may_be_trivial_rebase` still needs a merge to tell apart.
+
+    NO_CODE_CHANGE is Gerrit's "same tree and same parent tree"; the parents'
+    trees are not at hand here, so only the same parents count."""
     if prior.tree == new.tree and prior.parents == new.parents:
         return "NO_CHANGE" if prior.message == new.message else "NO_CODE_CHANGE"
-    if prior.tree == new.tree:
-        return "NO_CODE_CHANGE"
     return "REWORK"
+
+
+def may_be_trivial_rebase(prior: CommitInfo, new: CommitInfo) -> bool:
+    """Whether `new` could be `prior` rebased onto another parent without conflict,
+    which Gerrit calls a TRIVIAL_REBASE: same message, one parent each, parents
+    differ. Only a merge of `prior` onto `new`'s parent can tell for sure."""
+    return (
+        prior.message == new.message
+        and len(prior.parents) == 1
+        and len(new.parents) == 1
+        and prior.parents != new.parents
+    )
