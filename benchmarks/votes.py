@@ -98,7 +98,7 @@ def _run(database_url: str, label: str, votes: int, clients: int, changes: int) 
             services.accounts.set_http_password(account, password=password)
             voters.append((account.username, password))
         numbers = [
-            seed_change(services, "bench", owner=owner, subject=f"Change {i}").number
+            seed_change(services, "bench", owner=owner, subject=f"Change {i}").change_number
             for i in range(changes)
         ]
 

@@ -71,9 +71,10 @@ class ChangeWrite:
     def accounts(self, ids: list[int]) -> dict[int, Account]:
         return accounts_by_ids(self.conn, ids)
 
-    def subject(self) -> ChangeEventSubject:
-        """The change as it is now in this transaction, for an event."""
-        change = self.reload()
+    def subject(self, *, reload: bool = True) -> ChangeEventSubject:
+        """The change as it is now in this transaction, for an event; `reload=False`
+        when the write touched nothing an event shows (votes, messages, comments)."""
+        change = self.reload() if reload else self.change
         people = self.accounts([change.owner_id, self.patch_set.uploader_id])
         return ChangeEventSubject(
             change=change,
@@ -84,9 +85,11 @@ class ChangeWrite:
             now=self.now,
         )
 
-    def event(self, build: Callable[[ChangeEventSubject], dict[str, Any]]) -> int:
-        """Append the event `build` makes of the change as it now is."""
-        payload = build(self.subject())
+    def event(
+        self, build: Callable[[ChangeEventSubject], dict[str, Any]], *, reload: bool = True
+    ) -> int:
+        """Append the event `build` makes of the change as it now is (see `subject`)."""
+        payload = build(self.subject(reload=reload))
         seq = append_event(
             self.conn,
             payload,

@@ -153,6 +153,13 @@ class ReviewService:
         change = self.resolve(change_id)
         return self.details([change.number], options)[0]
 
+    def with_patch_sets(self, change: Change, *, files: bool = False) -> ChangeDetail:
+        """`change` with all its patch sets (and their files), without the accounts
+        and messages the read API shows: what a write needs to check its input."""
+        with read_transaction(self.engine) as conn:
+            sets = change_store.load_patch_sets(conn, [change.number], with_files=files)
+        return ChangeDetail(change=change, patch_sets=tuple(sets.get(change.number, ())))
+
     def patch_set(self, detail: ChangeDetail, revision: str) -> PatchSet:
         """A patch set by `current`, its number, or a full or abbreviated commit SHA."""
         sets = detail.patch_sets
