@@ -33,7 +33,7 @@ from lockgate.core.review.review_input import (
 )
 from lockgate.services.change_writes import ChangeWrite, ChangeWriter
 from lockgate.services.comments import CommentService
-from lockgate.services.errors import BadRequest, Conflict, Forbidden, NotFound
+from lockgate.services.errors import BadRequest, Conflict, Forbidden
 from lockgate.services.labels import LabelConfig
 from lockgate.services.permissions import Permissions
 from lockgate.services.review import LoadOptions, ReviewService
@@ -73,12 +73,10 @@ class ReviewPoster:
     def post(
         self, change_id: str, revision: str, actor: Account, request: ReviewRequest
     ) -> ReviewOutcome:
-        detail = self.review.detail(change_id, LoadOptions(all_revisions=True, files=True))
+        detail = self.review.detail(change_id, LoadOptions(all_revisions=True, files=True), actor)
         change = detail.change
         patch_set = self.review.patch_set(detail, revision)
-        project = self.review.projects.find(change.project)
-        if project is None or not self.permissions.can_read(actor, project):
-            raise NotFound(f"Not found: {change_id}")
+        project = self.review.projects.get(change.project)
         label_types = self.labels.for_project(change.project)
         ref = HEADS + change.branch
         caller = self.permissions.caller(actor)
