@@ -41,9 +41,11 @@ from lockgate.core.review.model import (
     SubmitType,
 )
 from lockgate.core.review.timestamps import parse_gerrit_timestamp
+from lockgate.services.access import AccessService
 from lockgate.services.accounts import AccountService
 from lockgate.services.errors import BadRequest
 from lockgate.services.labels import LabelConfig
+from lockgate.services.permissions import Permissions
 from lockgate.services.project_config import ProjectConfig
 from lockgate.services.projects import ProjectService
 from lockgate.services.review import QueryPage, ReviewService
@@ -645,6 +647,11 @@ def review(seeded: Seeded, tmp_path: Path) -> ReviewService:
         if not label_store.has_labels(conn, ALL_PROJECTS):
             for definition in default_definitions(ALL_PROJECTS):
                 label_store.insert_label(conn, definition)
+    config = ProjectConfig(seeded.engine)
+    labels = LabelConfig(seeded.engine, projects, config)
+    permissions = Permissions(seeded.engine, config, labels)
+    # And the access rules: searches leave out the projects the viewer may not read.
+    AccessService(seeded.engine, projects, permissions, labels, config).ensure_defaults()
     return ReviewService(
         engine=seeded.engine,
         repos=repos,
@@ -652,7 +659,8 @@ def review(seeded: Seeded, tmp_path: Path) -> ReviewService:
         projects=projects,
         clock=lambda: NOW,
         public_url="http://review.example.com/",
-        labels=LabelConfig(seeded.engine, projects, ProjectConfig(seeded.engine)),
+        labels=labels,
+        permissions=permissions,
     )
 
 

@@ -48,7 +48,7 @@ def vote(
     """Votes on the change's current patch set, written as the review endpoint would."""
     services = server.services
     account = services.accounts.get(by)
-    change = services.review.resolve(str(number))
+    change = services.review.lookup(str(number))
     now = services.clock()
     with write_transaction(services.engine) as conn:
         for label, value in votes:
@@ -127,9 +127,8 @@ def events_of(server: LiveServer, kind: str, project: str) -> list[dict[str, Any
 
 
 def detail(server: LiveServer, number: int):  # type: ignore[no-untyped-def]
-    return server.services.review.detail(
-        str(number), LoadOptions(all_revisions=True, messages=True, files=True)
-    )
+    options = LoadOptions(all_revisions=True, messages=True, files=True)
+    return server.services.review.details([number], options)[0]
 
 
 @dataclass(frozen=True)

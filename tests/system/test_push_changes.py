@@ -64,9 +64,8 @@ def numbers(who: Contributor) -> list[int]:
 
 
 def detail(server: LiveServer, number: int):  # type: ignore[no-untyped-def]
-    return server.services.review.detail(
-        str(number), LoadOptions(all_revisions=True, messages=True, files=True)
-    )
+    options = LoadOptions(all_revisions=True, messages=True, files=True)
+    return server.services.review.details([number], options)[0]
 
 
 _names = itertools.count(1)

@@ -73,7 +73,7 @@ class State:
 
 
 def state(server: LiveServer, number: int) -> State:
-    detail = server.services.review.detail(str(number), LoadOptions(messages=True))
+    detail = server.services.review.details([number], LoadOptions(messages=True))[0]
     with server.services.engine.connect() as conn:
         seq = last_seq(conn)
     return State(seq, detail.change, detail.messages)
@@ -628,7 +628,7 @@ def test_push_options_record_topic_wip_and_reviewer_events(
         start = last_seq(conn)
     pushed = alice.push("HEAD:refs/for/master%r=bob,cc=carol")
     assert pushed.ok, pushed.output
-    n = server.services.review.resolve(key).number
+    n = server.services.review.lookup(key).number
     with server.services.engine.connect() as conn:
         first = events_after(conn, start)
     assert [e.type for e in first] == ["patchset-created", "reviewer-added"]  # the CC gets none

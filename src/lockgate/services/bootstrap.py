@@ -88,6 +88,7 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
     projects = ProjectService(engine, repos, clock)
     config = ProjectConfig(engine)
     labels = LabelConfig(engine, projects, config)
+    permissions = Permissions(engine, config, labels)
     review = ReviewService(
         engine=engine,
         repos=repos,
@@ -96,8 +97,8 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
         clock=clock,
         public_url=settings.server.url,
         labels=labels,
+        permissions=permissions,
     )
-    permissions = Permissions(engine, config, labels)
     uploads = UploadService(
         engine=engine,
         repos=repos,
@@ -109,7 +110,7 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
         labels=labels,
     )
     writer = ChangeWriter(engine, clock, settings.server.url)
-    lookup = ChangeLookup(review, projects, accounts, permissions)
+    lookup = ChangeLookup(review, projects)
     comments = CommentService(engine, repos)
     # The committer of the commits a submit makes, as Gerrit's server identity.
     host = urllib.parse.urlsplit(settings.server.url).hostname or "localhost"

@@ -9,7 +9,6 @@ and its stream event commit together, and a refused write leaves nothing.
 
 from __future__ import annotations
 
-import urllib.parse
 from dataclasses import dataclass
 
 from lockgate.adapters.db import change_store
@@ -19,7 +18,7 @@ from lockgate.core.review.hashtags import InvalidHashtag, clean_hashtags, hashta
 from lockgate.core.review.model import Account, Change, ChangeStatus, Project, ProjectState
 from lockgate.services.accounts import AccountService
 from lockgate.services.change_writes import ChangeWriter
-from lockgate.services.errors import BadRequest, Conflict, Forbidden, NotFound
+from lockgate.services.errors import BadRequest, Conflict, Forbidden
 from lockgate.services.permissions import Permissions
 from lockgate.services.projects import ProjectService
 from lockgate.services.review import ReviewService
@@ -60,38 +59,14 @@ class Target:
 class ChangeLookup:
     """Finds the change a request names, as the caller may see it."""
 
-    def __init__(
-        self,
-        review: ReviewService,
-        projects: ProjectService,
-        accounts: AccountService,
-        permissions: Permissions,
-    ) -> None:
+    def __init__(self, review: ReviewService, projects: ProjectService) -> None:
         self.review = review
         self.projects = projects
-        self.accounts = accounts
-        self.permissions = permissions
 
     def visible(self, change_id: str, viewer: Account | None) -> Target:
         """The change, or 404 (as Gerrit answers) when the viewer may not see it."""
-        change = self.review.resolve(change_id)
-        project = self.projects.find(change.project)
-        if (
-            project is None
-            or not self.permissions.can_read(viewer, project)
-            or not self.may_see(viewer, change)
-        ):
-            raise NotFound(f"Not found: {urllib.parse.unquote(change_id)}")
-        return Target(change, project)
-
-    def may_see(self, viewer: Account | None, change: Change) -> bool:
-        """Private changes are seen by their owner, reviewers, CCs and administrators."""
-        if not change.private:
-            return True
-        if viewer is None:
-            return False
-        involved = (change.owner_id, *change.reviewers, *change.ccs)
-        return viewer.id in involved or self.accounts.is_admin(viewer)
+        change = self.review.resolve(change_id, viewer)
+        return Target(change, self.projects.get(change.project))
 
     def writable(self, change_id: str, actor: Account) -> Target:
         """`visible`, in a project whose state takes writes."""

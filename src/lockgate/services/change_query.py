@@ -41,6 +41,12 @@ def query_changes(
     if query_limit is not None:
         page_size = min(page_size, query_limit)
     labels = _label_scopes(review, query)
+    caller = review.permissions.caller(viewer)
+    # The rule of Permissions.can_see_change, put as SQL: the projects the
+    # viewer may not read are few; administrators see every private change.
+    unreadable = [
+        p.name for p in review.projects.all() if not review.permissions.can_read(caller, p)
+    ]
     with read_transaction(review.engine) as conn:
         page = search_changes(
             conn,
@@ -50,6 +56,8 @@ def query_changes(
             labels=labels,
             limit=page_size,
             start=start,
+            sees_private=caller.admin,
+            unreadable=unreadable,
         )
     return QueryPage(page.numbers, page.more)
 

@@ -126,10 +126,7 @@ class DiffService:
     def _revision(
         self, change_id: str, revision: str, viewer: Account | None
     ) -> tuple[ChangeDetail, PatchSet]:
-        detail = self.review.detail(change_id, LoadOptions(all_revisions=True, files=True))
-        project = self.review.projects.find(detail.change.project)
-        if project is None or not self.permissions.can_read(viewer, project):
-            raise NotFound(f"Not found: {change_id}")
+        detail = self.review.detail(change_id, LoadOptions(all_revisions=True, files=True), viewer)
         return detail, self.review.patch_set(detail, revision)
 
     def _sides(self, detail: ChangeDetail, patch_set: PatchSet, options: DiffOptions) -> _Sides:

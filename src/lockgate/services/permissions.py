@@ -276,6 +276,18 @@ class Permissions:
     def can_read(self, account: Who, project: Project) -> bool:
         return self.check(account, project, Permission.READ, ALL_REFS)
 
+    def can_see_change(self, account: Who, project: Project, change: Change) -> bool:
+        """Whether `account` may see `change` of `project` at all: it must read the
+        project, and a private change is seen only by its owner, its reviewers and
+        CCs, and administrators (as Gerrit's ChangeControl.isVisible)."""
+        caller = self.caller(account)
+        if not self.can_read(caller, project):
+            return False
+        if not change.private or caller.admin:
+            return True
+        viewer = caller.account
+        return viewer is not None and viewer.id in (change.owner_id, *change.reviewers, *change.ccs)
+
     def write_refusal(self, project: Project) -> str | None:
         """Why the project takes no pushes at all, or None when it takes them."""
         if project.state is not ProjectState.ACTIVE:

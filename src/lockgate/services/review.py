@@ -19,6 +19,7 @@ from lockgate.services.accounts import AccountService
 from lockgate.services.clock import Clock
 from lockgate.services.errors import NotFound
 from lockgate.services.labels import LabelConfig
+from lockgate.services.permissions import Permissions, Who
 from lockgate.services.projects import ProjectService
 
 _HEX = re.compile(r"^[0-9a-f]{4,40}$")
@@ -60,6 +61,15 @@ class LoadOptions:
     comment_counts: bool = True
 
 
+def _one(change_id: str, found: list[Change]) -> Change:
+    ident = urllib.parse.unquote(change_id)
+    if len(found) > 1:
+        raise NotFound(f"Multiple changes found for {ident}; use project~number to name one")
+    if not found:
+        raise NotFound(f"Not found: {ident}")
+    return found[0]
+
+
 class ReviewService:
     def __init__(
         self,
@@ -71,9 +81,11 @@ class ReviewService:
         clock: Clock,
         public_url: str,
         labels: LabelConfig,
+        permissions: Permissions,
     ) -> None:
         self.engine = engine
         self.labels = labels
+        self.permissions = permissions
         self.repos = repos
         self.accounts = accounts
         self.projects = projects
@@ -85,31 +97,40 @@ class ReviewService:
 
     # --- finding changes ----------------------------------------------------
 
-    def resolve(self, change_id: str) -> Change:
-        """A change by any of Gerrit's identifiers: N, project~N, project~branch~I..., I..."""
+    def resolve(self, change_id: str, viewer: Who) -> Change:
+        """The change `change_id` names (N, project~N, project~branch~I..., I...)
+        among those `viewer` may see: a change of a project the viewer may not
+        read, or a private change of someone else, is 404 as Gerrit answers, just
+        like one that does not exist."""
+        found = [c for c in self._candidates(change_id) if self._visible(viewer, c)]
+        return _one(change_id, found)
+
+    def lookup(self, change_id: str) -> Change:
+        """The change `change_id` names, whoever may see it: for the server's own
+        work, never to answer a request (`resolve` is for those)."""
+        return _one(change_id, self._candidates(change_id))
+
+    def _visible(self, viewer: Who, change: Change) -> bool:
+        project = self.projects.find(change.project)
+        return project is not None and self.permissions.can_see_change(viewer, project, change)
+
+    def _candidates(self, change_id: str) -> list[Change]:
         ident = urllib.parse.unquote(change_id)
         with read_transaction(self.engine) as conn:
-            found: list[Change] = []
             parts = ident.split("~")
             if len(parts) == 1 and ident.isdigit():
                 one = change_store.get_change(conn, int(ident))
-                found = [one] if one else []
-            elif len(parts) == 1 and CHANGE_ID.match(ident):
-                found = change_store.find_changes_by_key(conn, ident)
-            elif len(parts) == 2 and parts[1].isdigit():
+                return [one] if one else []
+            if len(parts) == 1 and CHANGE_ID.match(ident):
+                return change_store.find_changes_by_key(conn, ident)
+            if len(parts) == 2 and parts[1].isdigit():
                 one = change_store.get_change(conn, int(parts[1]))
-                found = [one] if one and one.project == parts[0] else []
-            elif len(parts) == 3:
+                return [one] if one and one.project == parts[0] else []
+            if len(parts) == 3:
                 project, branch, key = parts
                 branch = branch.removeprefix("refs/heads/")
-                found = change_store.find_changes_by_key(conn, key, project=project, branch=branch)
-        if len(found) != 1:
-            if len(found) > 1:
-                raise NotFound(
-                    f"Multiple changes found for {ident}; use project~number to name one"
-                )
-            raise NotFound(f"Not found: {ident}")
-        return found[0]
+                return change_store.find_changes_by_key(conn, key, project=project, branch=branch)
+        return []
 
     def details(self, numbers: list[int], options: LoadOptions) -> list[ChangeDetail]:
         """The changes with the parts that `options` asks for, in the order of `numbers`."""
@@ -149,8 +170,9 @@ class ReviewService:
             for change in changes
         ]
 
-    def detail(self, change_id: str, options: LoadOptions) -> ChangeDetail:
-        change = self.resolve(change_id)
+    def detail(self, change_id: str, options: LoadOptions, viewer: Who) -> ChangeDetail:
+        """`resolve`, with the parts `options` asks for."""
+        change = self.resolve(change_id, viewer)
         return self.details([change.number], options)[0]
 
     def with_patch_sets(self, change: Change, *, files: bool = False) -> ChangeDetail:

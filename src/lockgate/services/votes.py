@@ -33,7 +33,7 @@ from lockgate.core.review.review_input import (
 )
 from lockgate.services.change_writes import ChangeWrite, ChangeWriter
 from lockgate.services.comments import CommentService
-from lockgate.services.errors import BadRequest, Conflict, Forbidden, NotFound
+from lockgate.services.errors import BadRequest, Conflict, Forbidden
 from lockgate.services.labels import LabelConfig
 from lockgate.services.permissions import Permissions
 from lockgate.services.review import ReviewService
@@ -73,17 +73,15 @@ class ReviewPoster:
     def post(
         self, change_id: str, revision: str, actor: Account, request: ReviewRequest
     ) -> ReviewOutcome:
+        # The caller's groups, resolved once for every question this review asks.
+        caller = self.permissions.caller(actor)
         # File lists are read only to check inline comments against them.
         detail = self.review.with_patch_sets(
-            self.review.resolve(change_id), files=bool(request.comments)
+            self.review.resolve(change_id, caller), files=bool(request.comments)
         )
         change = detail.change
         patch_set = self.review.patch_set(detail, revision)
-        project = self.review.projects.find(change.project)
-        # The caller's groups, resolved once for every question this review asks.
-        caller = self.permissions.caller(actor)
-        if project is None or not self.permissions.can_read(caller, project):
-            raise NotFound(f"Not found: {change_id}")
+        project = self.review.projects.get(change.project)
         label_types = self.labels.for_project(change.project)
         ref = HEADS + change.branch
         ranges = {

@@ -219,7 +219,7 @@ def seed_patch_set(
 ) -> SeededPatchSet:
     """The next patch set of a change: its current commit amended with `files`
     (on `parent` when given, i.e. a rebase)."""
-    change = services.review.resolve(str(change_number))
+    change = services.review.lookup(str(change_number))
     detail = services.review.details([change.number], LoadOptions(all_revisions=True, files=True))[
         0
     ]

@@ -21,6 +21,7 @@ so that negation means "every change the term does not match".
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,13 +80,24 @@ def search_changes(
     labels: LabelScopes,
     limit: int,
     start: int = 0,
+    sees_private: bool = False,
+    unreadable: Collection[str] = (),
 ) -> SearchPage:
     """One page of the changes matching `query` (None matches every change) that the
     viewer may see; QueryError for a query the database cannot answer.
 
     `labels` holds the definitions of the labels the query names (see
-    `lockgate.core.query.labels`): the caller knows how projects define them."""
-    compiler = _Compiler(conn, viewer_id=viewer_id, now=now, labels=labels)
+    `lockgate.core.query.labels`): the caller knows how projects define them.
+    `sees_private` (administrators) and `unreadable` (the projects the viewer
+    may not read) are the caller's to know too: see `visible_to`."""
+    compiler = _Compiler(
+        conn,
+        viewer_id=viewer_id,
+        now=now,
+        labels=labels,
+        sees_private=sees_private,
+        unreadable=unreadable,
+    )
     statement = compiler.select(query).offset(start).limit(limit + 1)
     try:
         numbers = list(conn.execute(statement).scalars())
@@ -111,15 +123,33 @@ def compile_search(
     viewer_id: int | None,
     now: int,
     labels: LabelScopes,
+    sees_private: bool = False,
+    unreadable: Collection[str] = (),
 ) -> Select[Any]:
     """The ordered SELECT of matching change numbers, without offset or limit
     (for EXPLAIN in tests and for callers that page differently)."""
-    return _Compiler(conn, viewer_id=viewer_id, now=now, labels=labels).select(query)
+    compiler = _Compiler(
+        conn,
+        viewer_id=viewer_id,
+        now=now,
+        labels=labels,
+        sees_private=sees_private,
+        unreadable=unreadable,
+    )
+    return compiler.select(query)
 
 
-def visible_to(viewer_id: int | None) -> ColumnElement[bool]:
-    """Changes the viewer may see: private ones only by their owner and reviewers,
-    as in Gerrit. (Project read permissions will add to this.)"""
+def visible_to(
+    viewer_id: int | None, *, sees_private: bool = False, unreadable: Collection[str] = ()
+) -> ColumnElement[bool]:
+    """Changes the viewer may see, as in Gerrit: none of the `unreadable` projects,
+    and private ones only by their owner and reviewers, or by anyone who
+    `sees_private` (administrators)."""
+    if unreadable:
+        readable = _c.project.not_in(sorted(unreadable))
+        return and_(readable, visible_to(viewer_id, sees_private=sees_private))
+    if sees_private:
+        return true()
     public = _c.private == false()
     if viewer_id is None:
         return public
@@ -134,16 +164,28 @@ def visible_to(viewer_id: int | None) -> ColumnElement[bool]:
 
 class _Compiler:
     def __init__(
-        self, conn: Connection, *, viewer_id: int | None, now: int, labels: LabelScopes
+        self,
+        conn: Connection,
+        *,
+        viewer_id: int | None,
+        now: int,
+        labels: LabelScopes,
+        sees_private: bool = False,
+        unreadable: Collection[str] = (),
     ) -> None:
         self.conn = conn
         self.viewer_id = viewer_id
+        self.sees_private = sees_private
+        self.unreadable = unreadable
         self.now = now
         self.labels = labels
         self.regexes: list[ast.TextTerm] = []
 
     def select(self, query: ast.Query | None) -> Select[Any]:
-        conditions = [visible_to(self.viewer_id)]
+        visible = visible_to(
+            self.viewer_id, sees_private=self.sees_private, unreadable=self.unreadable
+        )
+        conditions = [visible]
         if query is not None:
             conditions.append(self.compile(query))
         return select(_c.number).where(*conditions).order_by(_c.updated_at.desc(), _c.number.desc())

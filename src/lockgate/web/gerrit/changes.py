@@ -16,7 +16,7 @@ from lockgate.core.review.model import ChangeDetail, PatchSet
 from lockgate.services.change_views import load_views, parent_subjects, revision_files
 from lockgate.services.errors import NotFound
 from lockgate.services.review import LoadOptions, ReviewService
-from lockgate.web.auth import request_account, services_of
+from lockgate.web.auth import request_account, request_caller, services_of
 from lockgate.web.gerrit.change_info import (
     DETAIL_OPTIONS,
     ChangeOptions,
@@ -77,8 +77,7 @@ def query_changes(request: Request) -> Response:
 
 def _change(request: Request, options: ChangeOptions) -> Response:
     review = _review(request)
-    request_account(request)
-    change = review.resolve(request.path_params["change_id"])
+    change = review.resolve(request.path_params["change_id"], request_caller(request))
     [info] = _render(request, [change.number], options)
     return gerrit_json(info)
 
@@ -93,17 +92,19 @@ def get_detail(request: Request) -> Response:
 
 def _detail_and_revision(request: Request, *, files: bool = False) -> tuple[ChangeDetail, PatchSet]:
     review = _review(request)
-    request_account(request)
     detail = review.detail(
-        request.path_params["change_id"], LoadOptions(all_revisions=True, files=files)
+        request.path_params["change_id"],
+        LoadOptions(all_revisions=True, files=files),
+        request_caller(request),
     )
     return detail, review.patch_set(detail, path_param(request, "revision"))
 
 
 def get_messages(request: Request) -> Response:
     review = _review(request)
-    request_account(request)
-    detail = review.detail(request.path_params["change_id"], LoadOptions(messages=True))
+    detail = review.detail(
+        request.path_params["change_id"], LoadOptions(messages=True), request_caller(request)
+    )
     renderer = ChangeRenderer(
         public_url=review.public_url, options=ChangeOptions(frozenset({"DETAILED_ACCOUNTS"}))
     )
@@ -112,8 +113,9 @@ def get_messages(request: Request) -> Response:
 
 def get_message(request: Request) -> Response:
     review = _review(request)
-    request_account(request)
-    detail = review.detail(request.path_params["change_id"], LoadOptions(messages=True))
+    detail = review.detail(
+        request.path_params["change_id"], LoadOptions(messages=True), request_caller(request)
+    )
     wanted = path_param(request, "message_id")
     renderer = ChangeRenderer(
         public_url=review.public_url, options=ChangeOptions(frozenset({"DETAILED_ACCOUNTS"}))

@@ -23,7 +23,7 @@ from lockgate.core.review.review_input import Drafts, Notify, ReviewRequest
 from lockgate.core.review.timestamps import gerrit_timestamp
 from lockgate.services.errors import BadRequest, NotFound
 from lockgate.services.review import LoadOptions
-from lockgate.web.auth import request_account, require_account, services_of
+from lockgate.web.auth import request_caller, require_account, services_of
 from lockgate.web.gerrit.entities import account_ref
 from lockgate.web.gerrit.params import parse_input, path_param, with_body
 from lockgate.web.gerrit.responses import gerrit_json
@@ -196,9 +196,8 @@ def _comments(
     request: Request, *, per_revision: bool
 ) -> tuple[list[Comment], dict[int, str], dict[int, Account]]:
     services = services_of(request)
-    request_account(request)
     detail = services.review.detail(
-        request.path_params["change_id"], LoadOptions(all_revisions=True)
+        request.path_params["change_id"], LoadOptions(all_revisions=True), request_caller(request)
     )
     patch_set = None
     if per_revision:
@@ -230,8 +229,8 @@ def get_comment(request: Request) -> Response:
 
 
 def list_drafts(request: Request) -> Response:
-    require_account(request)
-    services_of(request).review.resolve(request.path_params["change_id"])
+    viewer = require_account(request)
+    services_of(request).review.resolve(request.path_params["change_id"], viewer)
     return gerrit_json({})
 
 

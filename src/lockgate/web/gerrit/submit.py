@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 from lockgate.core.review.model import Change
 from lockgate.services.errors import BadRequest, Conflict
 from lockgate.services.review import LoadOptions
-from lockgate.web.auth import request_account, require_account, services_of
+from lockgate.web.auth import request_caller, require_account, services_of
 from lockgate.web.gerrit.change_info import parse_options
 from lockgate.web.gerrit.changes import _render as render_changes
 from lockgate.web.gerrit.params import parse_input, path_param, with_body
@@ -44,9 +44,10 @@ class RebaseInput(_Input):
 
 def _change(request: Request) -> Change:
     services = services_of(request)
-    change = services.review.resolve(request.path_params["change_id"])
+    viewer = request_caller(request)
+    change = services.review.resolve(request.path_params["change_id"], viewer)
     if "revision" in request.path_params:
-        detail = services.review.detail(str(change.number), LoadOptions(all_revisions=True))
+        detail = services.review.details([change.number], LoadOptions(all_revisions=True))[0]
         wanted = services.review.patch_set(detail, path_param(request, "revision"))
         if wanted.number != change.current_patch_set:
             raise Conflict(
@@ -79,10 +80,9 @@ def rebase(request: Request, body: dict[str, Any]) -> Response:
 
 
 def mergeable(request: Request) -> Response:
-    request_account(request)
     services = services_of(request)
     detail = services.review.detail(
-        request.path_params["change_id"], LoadOptions(all_revisions=True)
+        request.path_params["change_id"], LoadOptions(all_revisions=True), request_caller(request)
     )
     patch_set = services.review.patch_set(detail, path_param(request, "revision"))
     found = services.submit.mergeable(detail.change, patch_set)
@@ -100,9 +100,8 @@ def mergeable(request: Request) -> Response:
 
 
 def submitted_together(request: Request) -> Response:
-    request_account(request)
     services = services_of(request)
-    change = services.review.resolve(request.path_params["change_id"])
+    change = services.review.resolve(request.path_params["change_id"], request_caller(request))
     together = services.submit.submitted_together(change)
     # Gerrit lists them newest first: the change submitted, then its ancestors.
     numbers = [c.number for c in reversed(together)]
