@@ -130,14 +130,18 @@ class AccountService:
         with self._lock:
             cached = self._auth_cache.get(key)
         if cached is not None and cached[1] > time.monotonic():
-            return self.find(str(cached[0]))
+            return self._by_id(cached[0])
         with read_transaction(self._engine) as conn:
             found = store.password_hash(conn, username)
         if found is None or found[1] is None or not verify_password(password, found[1]):
             return None
         with self._lock:
             self._auth_cache[key] = (found[0], time.monotonic() + _AUTH_CACHE_SECONDS)
-        return self.find(str(found[0]))
+        return self._by_id(found[0])
+
+    def _by_id(self, account_id: int) -> Account | None:
+        with read_transaction(self._engine) as conn:
+            return store.account_by_id(conn, account_id)
 
     def set_http_password(
         self, account: Account, password: str | None = None, *, generate: bool = False

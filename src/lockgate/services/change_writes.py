@@ -36,6 +36,7 @@ class ChangeWrite:
     actor: Account | None
     public_url: str
     events: list[int] = field(default_factory=list)  # sequence numbers appended
+    _people: dict[int, Account] = field(default_factory=dict)
 
     def update(self, **values: Any) -> Change:
         """Set columns of the change (and its `updated_at`); returns the change after."""
@@ -69,7 +70,11 @@ class ChangeWrite:
         return message_id
 
     def accounts(self, ids: list[int]) -> dict[int, Account]:
-        return accounts_by_ids(self.conn, ids)
+        """Accounts by id, each read once in this write."""
+        missing = [i for i in ids if i not in self._people]
+        if missing:
+            self._people.update(accounts_by_ids(self.conn, missing))
+        return {i: self._people[i] for i in ids if i in self._people}
 
     def subject(self, *, reload: bool = True) -> ChangeEventSubject:
         """The change as it is now in this transaction, for an event; `reload=False`
@@ -111,10 +116,9 @@ class ChangeWriter:
     def write(self, number: int, actor: Account | None) -> Iterator[ChangeWrite]:
         """A write transaction on change `number`, which it locks first."""
         with write_transaction(self.engine) as conn:
-            if change_store.lock_change(conn, number) is None:
+            change = change_store.get_change(conn, number, for_update=True)
+            if change is None:
                 raise NotFound(f"Not found: change {number}")
-            change = change_store.get_change(conn, number)
-            assert change is not None
             sets = change_store.load_patch_sets(conn, [number], current_only=True)
             yield ChangeWrite(
                 conn=conn,

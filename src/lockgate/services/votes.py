@@ -202,7 +202,8 @@ class ReviewPoster:
         keeps them informed of replies."""
         change = w.change
         if any(value != 0 for value in votes.values()):
-            change_store.set_reviewer(w.conn, change.number, actor.id, "REVIEWER")
+            if actor.id not in change.reviewers:
+                change_store.set_reviewer(w.conn, change.number, actor.id, "REVIEWER")
         elif actor.id != change.owner_id and actor.id not in (*change.reviewers, *change.ccs):
             change_store.set_reviewer(w.conn, change.number, actor.id, "CC")
 

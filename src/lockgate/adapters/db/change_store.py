@@ -227,11 +227,17 @@ def mark_merged(
 # --- reads -------------------------------------------------------------------
 
 
-def load_changes(conn: Connection, numbers: Sequence[int]) -> list[Change]:
-    """The changes with these numbers, in the order given (missing ones left out)."""
+def load_changes(
+    conn: Connection, numbers: Sequence[int], *, for_update: bool = False
+) -> list[Change]:
+    """The changes with these numbers, in the order given (missing ones left out);
+    `for_update` locks their rows to the end of the transaction (see `lock_change`)."""
     if not numbers:
         return []
-    rows = conn.execute(select(t.changes).where(t.changes.c.number.in_(numbers))).all()
+    query = select(t.changes).where(t.changes.c.number.in_(numbers))
+    if for_update and conn.dialect.name != "sqlite":
+        query = query.with_for_update()
+    rows = conn.execute(query).all()
     hashtags: dict[int, list[str]] = defaultdict(list)
     for h in conn.execute(
         select(t.change_hashtags).where(t.change_hashtags.c.change_number.in_(numbers))
@@ -255,8 +261,8 @@ def load_changes(conn: Connection, numbers: Sequence[int]) -> list[Change]:
     return [by_number[n] for n in numbers if n in by_number]
 
 
-def get_change(conn: Connection, number: int) -> Change | None:
-    found = load_changes(conn, [number])
+def get_change(conn: Connection, number: int, *, for_update: bool = False) -> Change | None:
+    found = load_changes(conn, [number], for_update=for_update)
     return found[0] if found else None
 
 
