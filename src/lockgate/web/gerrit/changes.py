@@ -41,7 +41,10 @@ def _options(request: Request) -> ChangeOptions:
     return parse_options(request.query_params.getlist("o"))
 
 
-def _render(request: Request, numbers: list[int], options: ChangeOptions) -> list[dict[str, Any]]:
+def render_changes(
+    request: Request, numbers: list[int], options: ChangeOptions
+) -> list[dict[str, Any]]:
+    """ChangeInfo of each change in `numbers`, as the request's caller sees it."""
     services = services_of(request)
     views = load_views(
         services.review,
@@ -68,7 +71,7 @@ def query_changes(request: Request) -> Response:
     results: list[list[dict[str, Any]]] = []
     for text in queries:
         page = review.query(text, limit=limit, start=start, viewer=viewer)
-        infos = _render(request, page.numbers, options)
+        infos = render_changes(request, page.numbers, options)
         if page.more and infos:
             infos[-1]["_more_changes"] = True
         results.append(infos)
@@ -78,7 +81,7 @@ def query_changes(request: Request) -> Response:
 def _change(request: Request, options: ChangeOptions) -> Response:
     review = _review(request)
     change = review.resolve(request.path_params["change_id"], request_caller(request))
-    [info] = _render(request, [change.number], options)
+    [info] = render_changes(request, [change.number], options)
     return gerrit_json(info)
 
 

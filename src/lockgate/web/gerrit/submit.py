@@ -19,7 +19,7 @@ from lockgate.services.errors import BadRequest, Conflict
 from lockgate.services.review import LoadOptions
 from lockgate.web.auth import request_caller, require_account, services_of
 from lockgate.web.gerrit.change_info import parse_options
-from lockgate.web.gerrit.changes import _render as render_changes
+from lockgate.web.gerrit.changes import render_changes
 from lockgate.web.gerrit.params import parse_input, path_param, with_body
 from lockgate.web.gerrit.responses import gerrit_json
 
