@@ -74,14 +74,11 @@ class ReviewPoster:
         self, change_id: str, revision: str, actor: Account, request: ReviewRequest
     ) -> ReviewOutcome:
         # The caller's groups, resolved once for every question this review asks.
-        caller = self.permissions.caller(actor)
         # File lists are read only to check inline comments against them.
-        detail = self.review.with_patch_sets(
-            self.review.resolve(change_id, caller), files=bool(request.comments)
-        )
+        target = self.review.target(change_id, actor, files=bool(request.comments))
+        caller, detail, project = target.caller, target.detail, target.project
         change = detail.change
         patch_set = self.review.patch_set(detail, revision)
-        project = self.review.projects.get(change.project)
         label_types = self.labels.for_project(change.project)
         ref = HEADS + change.branch
         ranges = {

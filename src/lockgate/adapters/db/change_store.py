@@ -239,11 +239,30 @@ def mark_merged(
 # --- reads -------------------------------------------------------------------
 
 
-_numbers = bindparam("numbers", expanding=True)
-_LOAD_CHANGES = select(t.changes).where(t.changes.c.number.in_(_numbers))
-_LOAD_CHANGES_FOR_UPDATE = _LOAD_CHANGES.with_for_update()
-_LOAD_HASHTAGS = select(t.change_hashtags).where(t.change_hashtags.c.change_number.in_(_numbers))
-_LOAD_REVIEWERS = select(t.change_reviewers).where(t.change_reviewers.c.change_number.in_(_numbers))
+def _matching(column: Any, *, one: bool) -> Any:
+    """`column` is one of the numbers bound at execution: `= :number` for one
+    (a write's own change; an expanding IN costs more to render), `IN` for more."""
+    return (
+        column == bindparam("number") if one else column.in_(bindparam("numbers", expanding=True))
+    )
+
+
+def _numbers_args(numbers: Sequence[int]) -> dict[str, Any]:
+    return {"number": numbers[0]} if len(numbers) == 1 else {"numbers": list(numbers)}
+
+
+def _change_reads(*, one: bool) -> tuple[Any, Any, Any, Any]:
+    changes = select(t.changes).where(_matching(t.changes.c.number, one=one))
+    return (
+        changes,
+        changes.with_for_update(),
+        select(t.change_hashtags).where(_matching(t.change_hashtags.c.change_number, one=one)),
+        select(t.change_reviewers).where(_matching(t.change_reviewers.c.change_number, one=one)),
+    )
+
+
+# Keyed by whether they read one change or more.
+_CHANGE_READS = {one: _change_reads(one=one) for one in (True, False)}
 
 
 def load_changes(
@@ -253,17 +272,16 @@ def load_changes(
     `for_update` locks their rows to the end of the transaction (see `lock_change`)."""
     if not numbers:
         return []
-    args = {"numbers": list(numbers)}
-    query = (
-        _LOAD_CHANGES_FOR_UPDATE if for_update and conn.dialect.name != "sqlite" else _LOAD_CHANGES
-    )
+    args = _numbers_args(numbers)
+    changes, locked, load_hashtags, load_reviewers = _CHANGE_READS[len(numbers) == 1]
+    query = locked if for_update and conn.dialect.name != "sqlite" else changes
     rows = conn.execute(query, args).all()
     hashtags: dict[int, list[str]] = defaultdict(list)
-    for h in conn.execute(_LOAD_HASHTAGS, args):
+    for h in conn.execute(load_hashtags, args):
         hashtags[h.change_number].append(h.hashtag)
     reviewers: dict[int, list[int]] = defaultdict(list)
     ccs: dict[int, list[int]] = defaultdict(list)
-    for r in conn.execute(_LOAD_REVIEWERS, args):
+    for r in conn.execute(load_reviewers, args):
         (reviewers if r.state == "REVIEWER" else ccs)[r.change_number].append(r.account_id)
     by_number = {
         row.number: change_from_row(
@@ -295,12 +313,21 @@ def find_changes_by_key(
 
 
 _ps = t.patch_sets.c
-_LOAD_PATCH_SETS = select(t.patch_sets).where(_ps.change_number.in_(_numbers))
-_LOAD_CURRENT_PATCH_SETS = _LOAD_PATCH_SETS.join(
-    t.changes,
-    (t.changes.c.number == _ps.change_number) & (t.changes.c.current_patch_set == _ps.number),
-).order_by(_ps.change_number, _ps.number)
-_LOAD_PATCH_SETS = _LOAD_PATCH_SETS.order_by(_ps.change_number, _ps.number)
+
+
+def _patch_set_reads(*, one: bool) -> tuple[Any, Any]:
+    """All patch sets of the changes, and their current ones, oldest first."""
+    sets = select(t.patch_sets).where(_matching(_ps.change_number, one=one))
+    current = sets.join(
+        t.changes,
+        (t.changes.c.number == _ps.change_number) & (t.changes.c.current_patch_set == _ps.number),
+    )
+    order = (_ps.change_number, _ps.number)
+    return sets.order_by(*order), current.order_by(*order)
+
+
+# Keyed by whether they read one change or more.
+_PATCH_SET_READS = {one: _patch_set_reads(one=one) for one in (True, False)}
 _LOAD_FILES = (
     select(t.patch_set_files)
     .where(t.patch_set_files.c.patch_set_id.in_(bindparam("ids", expanding=True)))
@@ -318,8 +345,8 @@ def load_patch_sets(
     """Patch sets of the changes, oldest first; files only when asked for."""
     if not numbers:
         return {}
-    query = _LOAD_CURRENT_PATCH_SETS if current_only else _LOAD_PATCH_SETS
-    rows = conn.execute(query, {"numbers": list(numbers)}).all()
+    every, current = _PATCH_SET_READS[len(numbers) == 1]
+    rows = conn.execute(current if current_only else every, _numbers_args(numbers)).all()
     files: dict[int, list[FileChange]] = defaultdict(list)
     if with_files and rows:
         for f in conn.execute(_LOAD_FILES, {"ids": [row.id for row in rows]}):
