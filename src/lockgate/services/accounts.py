@@ -9,7 +9,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from lockgate.adapters.db import account_store as store
@@ -236,15 +236,18 @@ class AccountService:
         with read_transaction(self._engine) as conn:
             return store.members(conn, group.id)
 
-    def groups_of(self, account: Account | None) -> list[str]:
-        """Names of the groups the account is in, the implied ones included."""
+    def groups_of(self, account: Account | None, *, conn: Connection | None = None) -> list[str]:
+        """Names of the groups the account is in, the implied ones included; read in
+        `conn` when the caller has a transaction open."""
         names = [ANONYMOUS_USERS]
         if account is None:
             return names
         names.append(REGISTERED_USERS)
-        with read_transaction(self._engine) as conn:
-            names += [g.name for g in store.groups_of(conn, account.id)]
+        if conn is not None:
+            return names + [g.name for g in store.groups_of(conn, account.id)]
+        with read_transaction(self._engine) as own:
+            names += [g.name for g in store.groups_of(own, account.id)]
         return names
 
-    def is_admin(self, account: Account | None) -> bool:
-        return account is not None and ADMINISTRATORS in self.groups_of(account)
+    def is_admin(self, account: Account | None, *, conn: Connection | None = None) -> bool:
+        return account is not None and ADMINISTRATORS in self.groups_of(account, conn=conn)

@@ -66,7 +66,7 @@ class ChangeWrite:
                 patch_set=self.patch_set.number if patch_set is None else patch_set,
             ),
         )
-        change_store.update_change(self.conn, self.change.number, updated_at=self.now)
+        change_store.touch_change(self.conn, self.change.number, self.now)
         return message_id
 
     def accounts(self, ids: list[int]) -> dict[int, Account]:

@@ -74,11 +74,14 @@ class EventStream:
         Reads on past hidden events until it has `limit` or the log ends."""
         found: list[StoredEvent] = []
         cursor = after
-        admin = self.accounts.is_admin(viewer)
+        admin: bool | None = None
         readable: dict[str, bool] = {}
         while len(found) < limit:
             want = limit - len(found)
             with read_transaction(self.engine) as conn:
+                if admin is None:
+                    # Asked afresh for every page, in the page's own read.
+                    admin = self.accounts.is_admin(viewer, conn=conn)
                 rows = event_store.events_after(conn, cursor, want, types=types)
                 found += rows if admin else self._visible(conn, rows, viewer, readable)
             if len(rows) < want:

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from lockgate.adapters.db import account_store
 from lockgate.adapters.db.engine import read_transaction
@@ -96,14 +96,18 @@ class Permissions:
 
     # --- who is asking --------------------------------------------------------
 
-    def caller(self, who: Who) -> Caller:
-        """`who` with its group UUIDs, the implied ones included."""
+    def caller(self, who: Who, *, conn: Connection | None = None) -> Caller:
+        """`who` with its group UUIDs, the implied ones included; read in `conn`
+        when the caller has a transaction open."""
         if isinstance(who, Caller):
             return who
         if who is None:
             return Caller(None, frozenset({ANONYMOUS_UUID}), admin=False)
-        with read_transaction(self._engine) as conn:
+        if conn is not None:
             stored = account_store.groups_of(conn, who.id)
+        else:
+            with read_transaction(self._engine) as own:
+                stored = account_store.groups_of(own, who.id)
         groups = {ANONYMOUS_UUID, REGISTERED_UUID, *(g.uuid for g in stored)}
         admin = not who.inactive and any(g.name == ADMINISTRATORS for g in stored)
         return Caller(who, frozenset(groups), admin=admin)

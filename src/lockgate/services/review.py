@@ -6,20 +6,27 @@ import re
 import urllib.parse
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
-from lockgate.adapters.db import change_store
+from lockgate.adapters.db import change_store, project_store
 from lockgate.adapters.db.account_store import accounts_by_ids
 from lockgate.adapters.db.engine import read_transaction
 from lockgate.adapters.git.repos import RepoStore
 from lockgate.core.review import events
 from lockgate.core.review.footers import CHANGE_ID
-from lockgate.core.review.model import Account, Change, ChangeDetail, CommitInfo, PatchSet
+from lockgate.core.review.model import (
+    Account,
+    Change,
+    ChangeDetail,
+    CommitInfo,
+    PatchSet,
+    Project,
+)
 from lockgate.services.accounts import AccountService
 from lockgate.services.clock import Clock
 from lockgate.services.errors import NotFound
 from lockgate.services.labels import LabelConfig
-from lockgate.services.permissions import Permissions, Who
+from lockgate.services.permissions import Caller, Permissions, Who
 from lockgate.services.projects import ProjectService
 
 _HEX = re.compile(r"^[0-9a-f]{4,40}$")
@@ -45,6 +52,16 @@ class RelatedChange:
     current_patch_set: int
     status: str
     commit: CommitInfo
+
+
+@dataclass(frozen=True, slots=True)
+class WriteTarget:
+    """What a write to a change checks its input against, read in one transaction:
+    the caller with its groups, the change with all its patch sets, its project."""
+
+    caller: Caller
+    detail: ChangeDetail
+    project: Project
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,22 +131,50 @@ class ReviewService:
         project = self.projects.find(change.project)
         return project is not None and self.permissions.can_see_change(viewer, project, change)
 
-    def _candidates(self, change_id: str) -> list[Change]:
-        ident = urllib.parse.unquote(change_id)
+    def target(self, change_id: str, actor: Who, *, files: bool = False) -> WriteTarget:
+        """`resolve` and `with_patch_sets` for a write by `actor`, with the change's
+        project and the caller's groups: one read transaction instead of four."""
         with read_transaction(self.engine) as conn:
-            parts = ident.split("~")
-            if len(parts) == 1 and ident.isdigit():
-                one = change_store.get_change(conn, int(ident))
-                return [one] if one else []
-            if len(parts) == 1 and CHANGE_ID.match(ident):
-                return change_store.find_changes_by_key(conn, ident)
-            if len(parts) == 2 and parts[1].isdigit():
-                one = change_store.get_change(conn, int(parts[1]))
-                return [one] if one and one.project == parts[0] else []
-            if len(parts) == 3:
-                project, branch, key = parts
-                branch = branch.removeprefix("refs/heads/")
-                return change_store.find_changes_by_key(conn, key, project=project, branch=branch)
+            caller = self.permissions.caller(actor, conn=conn)
+            candidates = self._candidates_in(conn, change_id)
+            projects = {
+                name: project_store.project_by_name(conn, name)
+                for name in {c.project for c in candidates}
+            }
+            sets = change_store.load_patch_sets(
+                conn, [c.number for c in candidates], with_files=files
+            )
+        found = []
+        for c in candidates:
+            project = projects[c.project]
+            if project is not None and self.permissions.can_see_change(caller, project, c):
+                found.append(c)
+        change = _one(change_id, found)
+        project = projects[change.project]
+        assert project is not None
+        detail = ChangeDetail(change=change, patch_sets=tuple(sets.get(change.number, ())))
+        return WriteTarget(caller=caller, detail=detail, project=project)
+
+    def _candidates(self, change_id: str) -> list[Change]:
+        with read_transaction(self.engine) as conn:
+            return self._candidates_in(conn, change_id)
+
+    @staticmethod
+    def _candidates_in(conn: Connection, change_id: str) -> list[Change]:
+        ident = urllib.parse.unquote(change_id)
+        parts = ident.split("~")
+        if len(parts) == 1 and ident.isdigit():
+            one = change_store.get_change(conn, int(ident))
+            return [one] if one else []
+        if len(parts) == 1 and CHANGE_ID.match(ident):
+            return change_store.find_changes_by_key(conn, ident)
+        if len(parts) == 2 and parts[1].isdigit():
+            one = change_store.get_change(conn, int(parts[1]))
+            return [one] if one and one.project == parts[0] else []
+        if len(parts) == 3:
+            project, branch, key = parts
+            branch = branch.removeprefix("refs/heads/")
+            return change_store.find_changes_by_key(conn, key, project=project, branch=branch)
         return []
 
     def details(self, numbers: list[int], options: LoadOptions) -> list[ChangeDetail]:

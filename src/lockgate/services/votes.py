@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from lockgate.adapters.db import change_store, comment_store
-from lockgate.adapters.db.approval_store import set_vote, votes_on
+from lockgate.adapters.db.approval_store import votes_on, write_vote
 from lockgate.core.review import events
 from lockgate.core.review.acl import Permission
 from lockgate.core.review.comments import PATCHSET_LEVEL, Comment, CommentInput
@@ -74,14 +74,11 @@ class ReviewPoster:
         self, change_id: str, revision: str, actor: Account, request: ReviewRequest
     ) -> ReviewOutcome:
         # The caller's groups, resolved once for every question this review asks.
-        caller = self.permissions.caller(actor)
         # File lists are read only to check inline comments against them.
-        detail = self.review.with_patch_sets(
-            self.review.resolve(change_id, caller), files=bool(request.comments)
-        )
+        target = self.review.target(change_id, actor, files=bool(request.comments))
+        caller, detail, project = target.caller, target.detail, target.project
         change = detail.change
         patch_set = self.review.patch_set(detail, revision)
-        project = self.review.projects.get(change.project)
         label_types = self.labels.for_project(change.project)
         ref = HEADS + change.branch
         ranges = {
@@ -113,7 +110,10 @@ class ReviewPoster:
                     f"{patch_set.number} of change {change.number} is outdated; vote on "
                     f"patch set {w.change.current_patch_set} (revision current)"
                 )
-            before = votes_of(votes_on(w.conn, change.number, patch_set.number), actor.id)
+            stored = votes_on(w.conn, change.number, patch_set.number)
+            before = votes_of(stored, actor.id)
+            # Labels with a row of the actor's, zero ones included: updated, not inserted.
+            rows = {v.label for v in stored if v.account_id == actor.id}
             changes = vote_changes(before, votes)
             try:
                 if not w.change.is_open:
@@ -144,7 +144,7 @@ class ReviewPoster:
             seqs = self._toggle_wip(w, actor, request)
             if text is None:
                 return ReviewOutcome(votes, ready=request.ready, events=tuple(seqs))
-            self._record_votes(w, actor, patch_set, changes, request)
+            self._record_votes(w, actor, patch_set, changes, request, rows=rows)
             self._update_reviewers(w, actor, votes)
             message_id = w.message(text, tag=request.tag, patch_set=patch_set.number)
             comments = [dataclasses.replace(c, change_message_id=message_id) for c in comments]
@@ -180,10 +180,12 @@ class ReviewPoster:
         patch_set: PatchSet,
         changes: dict[str, int],
         request: ReviewRequest,
+        *,
+        rows: set[str],
     ) -> None:
         merged = w.change.status is ChangeStatus.MERGED
         for label, value in changes.items():
-            set_vote(
+            write_vote(
                 w.conn,
                 w.change.number,
                 Vote(
@@ -195,6 +197,7 @@ class ReviewPoster:
                     tag=request.tag,
                     post_submit=merged and value != 0,
                 ),
+                exists=label in rows,
             )
 
     def _update_reviewers(self, w: ChangeWrite, actor: Account, votes: dict[str, int]) -> None:

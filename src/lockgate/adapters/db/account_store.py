@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, delete, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
 
 from lockgate.adapters.db import tables as t
 from lockgate.adapters.db.rows import account_from_row, group_from_row
@@ -35,8 +35,19 @@ def insert_account(
     return Account(int(key[0]), username, full_name, email, False, now)
 
 
+# Statements every request runs are built once.
+_ACCOUNT_BY_ID = select(t.accounts).where(t.accounts.c.id == bindparam("id"))
+_ACCOUNTS_BY_IDS = select(t.accounts).where(t.accounts.c.id.in_(bindparam("ids", expanding=True)))
+_GROUPS_OF = (
+    select(t.groups)
+    .join(t.group_members, t.group_members.c.group_id == t.groups.c.id)
+    .where(t.group_members.c.account_id == bindparam("account_id"))
+    .order_by(t.groups.c.name)
+)
+
+
 def account_by_id(conn: Connection, account_id: int) -> Account | None:
-    row = conn.execute(select(t.accounts).where(t.accounts.c.id == account_id)).one_or_none()
+    row = conn.execute(_ACCOUNT_BY_ID, {"id": account_id}).one_or_none()
     return account_from_row(row) if row else None
 
 
@@ -53,7 +64,7 @@ def account_by_email(conn: Connection, email: str) -> list[Account]:
 def accounts_by_ids(conn: Connection, ids: Sequence[int]) -> dict[int, Account]:
     if not ids:
         return {}
-    rows = conn.execute(select(t.accounts).where(t.accounts.c.id.in_(set(ids)))).all()
+    rows = conn.execute(_ACCOUNTS_BY_IDS, {"ids": sorted(set(ids))}).all()
     return {r.id: account_from_row(r) for r in rows}
 
 
@@ -177,10 +188,5 @@ def members(conn: Connection, group_id: int) -> list[Account]:
 
 
 def groups_of(conn: Connection, account_id: int) -> list[Group]:
-    rows = conn.execute(
-        select(t.groups)
-        .join(t.group_members, t.group_members.c.group_id == t.groups.c.id)
-        .where(t.group_members.c.account_id == account_id)
-        .order_by(t.groups.c.name)
-    ).all()
+    rows = conn.execute(_GROUPS_OF, {"account_id": account_id}).all()
     return [group_from_row(r) for r in rows]

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 
 from lockgate.adapters.db import tables as t
 from lockgate.core.review.labels import Vote
@@ -30,16 +30,46 @@ def _vote(row: Any) -> Vote:
     )
 
 
+# Statements on the review hot path are built once. Key parameters are not
+# named for their columns: an UPDATE reserves those for its SET clause.
+_vote_key = and_(
+    _a.change_number == bindparam("key_change"),
+    _a.patch_set == bindparam("key_patch_set"),
+    _a.account_id == bindparam("key_account"),
+    _a.label == bindparam("key_label"),
+)
+_OLD_VALUE = select(_a.value).where(_vote_key)
+_INSERT_VOTE = insert(t.approvals)
+_UPDATE_VOTE = update(t.approvals).where(_vote_key)
+_VOTES_ON = (
+    select(t.approvals)
+    .where(_a.change_number == bindparam("key_change"), _a.patch_set == bindparam("key_patch_set"))
+    .order_by(_a.granted_at, _a.account_id, _a.label)
+)
+
+
+def _key(change_number: int, vote: Vote) -> dict[str, Any]:
+    return {
+        "key_change": change_number,
+        "key_patch_set": vote.patch_set,
+        "key_account": vote.account_id,
+        "key_label": vote.label,
+    }
+
+
 def set_vote(conn: Connection, change_number: int, vote: Vote, *, copied: bool = False) -> int:
     """Record `vote` as the voter's vote on its patch set; returns the value it
     replaces (0 when there was none)."""
-    key = and_(
-        _a.change_number == change_number,
-        _a.patch_set == vote.patch_set,
-        _a.account_id == vote.account_id,
-        _a.label == vote.label,
-    )
-    old = conn.execute(select(_a.value).where(key)).scalar()
+    old = conn.execute(_OLD_VALUE, _key(change_number, vote)).scalar()
+    write_vote(conn, change_number, vote, exists=old is not None, copied=copied)
+    return 0 if old is None else int(old)
+
+
+def write_vote(
+    conn: Connection, change_number: int, vote: Vote, *, exists: bool, copied: bool = False
+) -> None:
+    """`set_vote` for a caller that has read the voter's votes in this transaction
+    already: `exists` says whether a row (a zero one included) is there."""
     values = {
         "value": vote.value,
         "granted_at": vote.date,
@@ -47,19 +77,19 @@ def set_vote(conn: Connection, change_number: int, vote: Vote, *, copied: bool =
         "post_submit": vote.post_submit,
         "copied": copied,
     }
-    if old is None:
-        conn.execute(
-            insert(t.approvals).values(
-                change_number=change_number,
-                patch_set=vote.patch_set,
-                account_id=vote.account_id,
-                label=vote.label,
-                **values,
-            )
-        )
-        return 0
-    conn.execute(update(t.approvals).where(key).values(**values))
-    return int(old)
+    if exists:
+        conn.execute(_UPDATE_VOTE, {**_key(change_number, vote), **values})
+        return
+    conn.execute(
+        _INSERT_VOTE,
+        {
+            "change_number": change_number,
+            "patch_set": vote.patch_set,
+            "account_id": vote.account_id,
+            "label": vote.label,
+            **values,
+        },
+    )
 
 
 def delete_votes(
@@ -77,11 +107,7 @@ def delete_votes(
 
 def votes_on(conn: Connection, change_number: int, patch_set: int) -> list[Vote]:
     """Every vote recorded on one patch set, zeros included, oldest first."""
-    rows = conn.execute(
-        select(t.approvals)
-        .where(_a.change_number == change_number, _a.patch_set == patch_set)
-        .order_by(_a.granted_at, _a.account_id, _a.label)
-    ).all()
+    rows = conn.execute(_VOTES_ON, {"key_change": change_number, "key_patch_set": patch_set})
     return [_vote(r) for r in rows]
 
 

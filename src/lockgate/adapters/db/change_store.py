@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from lockgate.adapters.db import tables as t
 from lockgate.adapters.db.rows import (
@@ -129,17 +129,23 @@ def insert_patch_set(
     return patch_set_id
 
 
+# Statements on the review hot path are built once: building a statement costs
+# more than running it on SQLite.
+_INSERT_MESSAGE = insert(t.change_messages)
+
+
 def insert_message(conn: Connection, message: ChangeMessage) -> None:
     conn.execute(
-        insert(t.change_messages).values(
-            id=message.id,
-            change_number=message.change_number,
-            author_id=message.author_id,
-            created_at=message.created_at,
-            message=message.message,
-            tag=message.tag,
-            patch_set=message.patch_set,
-        )
+        _INSERT_MESSAGE,
+        {
+            "id": message.id,
+            "change_number": message.change_number,
+            "author_id": message.author_id,
+            "created_at": message.created_at,
+            "message": message.message,
+            "tag": message.tag,
+            "patch_set": message.patch_set,
+        },
     )
 
 
@@ -179,32 +185,38 @@ def remove_reviewer(conn: Connection, change_number: int, account_id: int) -> bo
     return bool(result.rowcount)
 
 
+_reviewer_key = (
+    # Not the column names: an UPDATE reserves those for its SET clause.
+    t.change_reviewers.c.change_number == bindparam("key_change"),
+    t.change_reviewers.c.account_id == bindparam("key_account"),
+)
+_REVIEWER_STATE = select(t.change_reviewers.c.state).where(*_reviewer_key)
+_UPDATE_REVIEWER = update(t.change_reviewers).where(*_reviewer_key)
+_INSERT_REVIEWER = insert(t.change_reviewers)
+
+
 def set_reviewer(conn: Connection, change_number: int, account_id: int, state: str) -> bool:
     """Add a reviewer or CC; returns False when the account already had that state."""
-    row = conn.execute(
-        select(t.change_reviewers.c.state).where(
-            t.change_reviewers.c.change_number == change_number,
-            t.change_reviewers.c.account_id == account_id,
-        )
-    ).one_or_none()
+    key = {"key_change": change_number, "key_account": account_id}
+    row = conn.execute(_REVIEWER_STATE, key).one_or_none()
     if row is not None:
         if row.state == state:
             return False
-        conn.execute(
-            update(t.change_reviewers)
-            .where(
-                t.change_reviewers.c.change_number == change_number,
-                t.change_reviewers.c.account_id == account_id,
-            )
-            .values(state=state)
-        )
+        conn.execute(_UPDATE_REVIEWER, {**key, "state": state})
         return True
     conn.execute(
-        insert(t.change_reviewers).values(
-            change_number=change_number, account_id=account_id, state=state
-        )
+        _INSERT_REVIEWER,
+        {"change_number": change_number, "account_id": account_id, "state": state},
     )
     return True
+
+
+_TOUCH_CHANGE = update(t.changes).where(t.changes.c.number == bindparam("key_change"))
+
+
+def touch_change(conn: Connection, change_number: int, now: int) -> None:
+    """Set the change's `updated_at` (what every change message does)."""
+    conn.execute(_TOUCH_CHANGE, {"key_change": change_number, "updated_at": now})
 
 
 def update_change(conn: Connection, change_number: int, **values: Any) -> None:
@@ -227,6 +239,32 @@ def mark_merged(
 # --- reads -------------------------------------------------------------------
 
 
+def _matching(column: Any, *, one: bool) -> Any:
+    """`column` is one of the numbers bound at execution: `= :number` for one
+    (a write's own change; an expanding IN costs more to render), `IN` for more."""
+    return (
+        column == bindparam("number") if one else column.in_(bindparam("numbers", expanding=True))
+    )
+
+
+def _numbers_args(numbers: Sequence[int]) -> dict[str, Any]:
+    return {"number": numbers[0]} if len(numbers) == 1 else {"numbers": list(numbers)}
+
+
+def _change_reads(*, one: bool) -> tuple[Any, Any, Any, Any]:
+    changes = select(t.changes).where(_matching(t.changes.c.number, one=one))
+    return (
+        changes,
+        changes.with_for_update(),
+        select(t.change_hashtags).where(_matching(t.change_hashtags.c.change_number, one=one)),
+        select(t.change_reviewers).where(_matching(t.change_reviewers.c.change_number, one=one)),
+    )
+
+
+# Keyed by whether they read one change or more.
+_CHANGE_READS = {one: _change_reads(one=one) for one in (True, False)}
+
+
 def load_changes(
     conn: Connection, numbers: Sequence[int], *, for_update: bool = False
 ) -> list[Change]:
@@ -234,20 +272,16 @@ def load_changes(
     `for_update` locks their rows to the end of the transaction (see `lock_change`)."""
     if not numbers:
         return []
-    query = select(t.changes).where(t.changes.c.number.in_(numbers))
-    if for_update and conn.dialect.name != "sqlite":
-        query = query.with_for_update()
-    rows = conn.execute(query).all()
+    args = _numbers_args(numbers)
+    changes, locked, load_hashtags, load_reviewers = _CHANGE_READS[len(numbers) == 1]
+    query = locked if for_update and conn.dialect.name != "sqlite" else changes
+    rows = conn.execute(query, args).all()
     hashtags: dict[int, list[str]] = defaultdict(list)
-    for h in conn.execute(
-        select(t.change_hashtags).where(t.change_hashtags.c.change_number.in_(numbers))
-    ):
+    for h in conn.execute(load_hashtags, args):
         hashtags[h.change_number].append(h.hashtag)
     reviewers: dict[int, list[int]] = defaultdict(list)
     ccs: dict[int, list[int]] = defaultdict(list)
-    for r in conn.execute(
-        select(t.change_reviewers).where(t.change_reviewers.c.change_number.in_(numbers))
-    ):
+    for r in conn.execute(load_reviewers, args):
         (reviewers if r.state == "REVIEWER" else ccs)[r.change_number].append(r.account_id)
     by_number = {
         row.number: change_from_row(
@@ -278,6 +312,29 @@ def find_changes_by_key(
     return load_changes(conn, numbers)
 
 
+_ps = t.patch_sets.c
+
+
+def _patch_set_reads(*, one: bool) -> tuple[Any, Any]:
+    """All patch sets of the changes, and their current ones, oldest first."""
+    sets = select(t.patch_sets).where(_matching(_ps.change_number, one=one))
+    current = sets.join(
+        t.changes,
+        (t.changes.c.number == _ps.change_number) & (t.changes.c.current_patch_set == _ps.number),
+    )
+    order = (_ps.change_number, _ps.number)
+    return sets.order_by(*order), current.order_by(*order)
+
+
+# Keyed by whether they read one change or more.
+_PATCH_SET_READS = {one: _patch_set_reads(one=one) for one in (True, False)}
+_LOAD_FILES = (
+    select(t.patch_set_files)
+    .where(t.patch_set_files.c.patch_set_id.in_(bindparam("ids", expanding=True)))
+    .order_by(t.patch_set_files.c.path)
+)
+
+
 def load_patch_sets(
     conn: Connection,
     numbers: Sequence[int],
@@ -288,22 +345,11 @@ def load_patch_sets(
     """Patch sets of the changes, oldest first; files only when asked for."""
     if not numbers:
         return {}
-    query = select(t.patch_sets).where(t.patch_sets.c.change_number.in_(numbers))
-    if current_only:
-        query = query.join(
-            t.changes,
-            (t.changes.c.number == t.patch_sets.c.change_number)
-            & (t.changes.c.current_patch_set == t.patch_sets.c.number),
-        )
-    rows = conn.execute(query.order_by(t.patch_sets.c.change_number, t.patch_sets.c.number)).all()
+    every, current = _PATCH_SET_READS[len(numbers) == 1]
+    rows = conn.execute(current if current_only else every, _numbers_args(numbers)).all()
     files: dict[int, list[FileChange]] = defaultdict(list)
     if with_files and rows:
-        ids = [row.id for row in rows]
-        for f in conn.execute(
-            select(t.patch_set_files)
-            .where(t.patch_set_files.c.patch_set_id.in_(ids))
-            .order_by(t.patch_set_files.c.path)
-        ):
+        for f in conn.execute(_LOAD_FILES, {"ids": [row.id for row in rows]}):
             files[f.patch_set_id].append(file_from_row(f))
     result: dict[int, list[PatchSet]] = defaultdict(list)
     for row in rows:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -10,6 +12,12 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 WRITE_OPTION = "lockgate_write"
+
+# SQLite's writers queue in the process on a lock before BEGIN IMMEDIATE: one
+# that waits on the database lock instead polls it with sleeps of up to 100 ms,
+# which caps a busy server at a few writes per poll. The busy timeout still
+# queues writers from other processes.
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 
 
 def is_sqlite(url: str) -> bool:
@@ -35,6 +43,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         connect_args={"timeout": 60, "check_same_thread": False, "isolation_level": None},
     )
 
+    _WRITE_LOCKS[engine] = threading.RLock()
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
@@ -57,7 +67,12 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """A transaction that will write: on SQLite it holds the write lock from its start."""
-    with engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
+    lock = _WRITE_LOCKS.get(engine)
+    if lock is None:
+        with engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
+            yield conn
+        return
+    with lock, engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
         yield conn
 
 

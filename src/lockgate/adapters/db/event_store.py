@@ -23,6 +23,9 @@ class StoredEvent:
     change_number: int | None = None
 
 
+_INSERT_EVENT = insert(t.events)
+
+
 def append_event(
     conn: Connection,
     payload: Mapping[str, Any],
@@ -37,13 +40,14 @@ def append_event(
     # them serial for the part of the transaction after the append.
     lock_name(conn, "event-log")
     result = conn.execute(
-        insert(t.events).values(
-            type=payload["type"],
-            created_at=now,
-            project=project,
-            change_number=change_number,
-            payload=json.dumps(payload, separators=(",", ":"), sort_keys=False),
-        )
+        _INSERT_EVENT,
+        {
+            "type": payload["type"],
+            "created_at": now,
+            "project": project,
+            "change_number": change_number,
+            "payload": json.dumps(payload, separators=(",", ":"), sort_keys=False),
+        },
     )
     key = result.inserted_primary_key
     assert key is not None

@@ -10,6 +10,8 @@ import hashlib
 
 from sqlalchemy import Connection, text
 
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
 
 def lock_name(conn: Connection, *parts: str) -> None:
     """Wait for, then hold until commit or rollback, the lock named by `parts`."""
@@ -17,4 +19,4 @@ def lock_name(conn: Connection, *parts: str) -> None:
         return
     digest = hashlib.sha256("\0".join(parts).encode()).digest()
     key = int.from_bytes(digest[:8], "big", signed=True)
-    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    conn.execute(_ADVISORY_LOCK, {"key": key})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from lockgate.adapters.db import tables as t
 from lockgate.adapters.db.rows import project_from_row
@@ -34,8 +34,12 @@ def insert_project(
     return Project(int(key[0]), name, parent, description, state, submit_type, now)
 
 
+# Every request on a change reads its project: the statement is built once.
+_PROJECT_BY_NAME = select(t.projects).where(t.projects.c.name == bindparam("name"))
+
+
 def project_by_name(conn: Connection, name: str) -> Project | None:
-    row = conn.execute(select(t.projects).where(t.projects.c.name == name)).one_or_none()
+    row = conn.execute(_PROJECT_BY_NAME, {"name": name}).one_or_none()
     return project_from_row(row) if row else None
 
 
