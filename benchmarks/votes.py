@@ -6,7 +6,9 @@ SSE consumer, on SQLite and PostgreSQL.
 Voters post `Code-Review` votes (alternating +1 and -1, so that every review
 changes a vote) to `POST /a/changes/{id}/revisions/current/review` from
 `--clients` threads across `--changes` changes, while one consumer reads
-`GET /a/events` as server-sent events. The clock stops when the consumer has
+`GET /a/events` as server-sent events. The server is `lockgate serve` in a
+process of its own, as a site runs it, so that the clients' threads do not
+share its interpreter. The clock stops when the consumer has
 received the last vote's `comment-added` event. Baselines in the same run, on
 the same server: the same number of `GET /config/server/version` requests from
 the same threads (the server's request floor), and the same number of write
@@ -19,11 +21,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -31,16 +36,44 @@ import httpx
 from lockgate.adapters.db.engine import write_transaction
 from lockgate.adapters.db.event_store import append_event, last_seq
 from lockgate.services.accounts import SERVICE_USERS
+from lockgate.services.bootstrap import init_site
 from lockgate.testing.seed import seed_change
-from lockgate.testing.server import LiveServer, live_server, postgres_schema
+from lockgate.testing.server import free_port, postgres_schema
+
+
+@contextmanager
+def serve_process(site: Path, url: str) -> Iterator[None]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lockgate.cli.main", "serve", "--site", str(site)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}config/server/version", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise SystemExit(f"lockgate serve did not come up on {url}")
+            time.sleep(0.2)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 class Consumer(threading.Thread):
     """Reads the event stream from `after` and notes when `wanted` votes arrived."""
 
-    def __init__(self, server: LiveServer, auth: tuple[str, str], after: int, wanted: int):
+    def __init__(self, url: str, auth: tuple[str, str], after: int, wanted: int):
         super().__init__(daemon=True)
-        self.server, self.auth, self.after, self.wanted = server, auth, after, wanted
+        self.url, self.auth, self.after, self.wanted = url, auth, after, wanted
         self.seen = 0
         self.done_at: float | None = None
         self.ready = threading.Event()
@@ -50,7 +83,7 @@ class Consumer(threading.Thread):
         with (
             httpx.Client(timeout=httpx.Timeout(60.0, read=120.0)) as client,
             client.stream(
-                "GET", f"{self.server.url}a/events", headers=headers, auth=self.auth
+                "GET", f"{self.url}a/events", headers=headers, auth=self.auth
             ) as response,
         ):
             response.raise_for_status()
@@ -82,11 +115,11 @@ def _timed(clients: int, count: int, one: Callable[[httpx.Client, int], None]) -
 
 
 def _run(database_url: str, label: str, votes: int, clients: int, changes: int) -> None:
-    with (
-        tempfile.TemporaryDirectory(prefix="lockgate-bench-") as tmp,
-        live_server(Path(tmp) / "site", database_url) as server,
-    ):
-        services = server.services
+    with tempfile.TemporaryDirectory(prefix="lockgate-bench-") as tmp:
+        site = Path(tmp) / "site"
+        created = init_site(site, listen=f"127.0.0.1:{free_port()}", database_url=database_url)
+        services, admin = created.services, ("admin", created.admin_password)
+        url = services.public_url
         services.projects.create("bench", create_empty_commit=True)
         owner = services.accounts.create_account("owner", email="owner@example.com")
         voters = []
@@ -102,54 +135,58 @@ def _run(database_url: str, label: str, votes: int, clients: int, changes: int) 
             for i in range(changes)
         ]
 
-        def floor(client: httpx.Client, i: int) -> None:
-            client.get(f"{server.url}config/server/version").raise_for_status()
+        with serve_process(site, url):
 
-        http_floor = _timed(clients, votes, floor)
+            def floor(client: httpx.Client, i: int) -> None:
+                client.get(f"{url}config/server/version").raise_for_status()
 
-        start = time.perf_counter()
-        for i in range(votes):
-            with write_transaction(services.engine) as conn:
-                append_event(conn, {"type": "benchmark-floor", "n": i}, now=services.clock())
-        db_floor = time.perf_counter() - start
+            http_floor = _timed(clients, votes, floor)
 
-        with services.engine.connect() as conn:
-            after = last_seq(conn)
-        consumer = Consumer(server, server.admin, after, votes)
-        consumer.start()
-        consumer.ready.wait(30)
+            start = time.perf_counter()
+            for i in range(votes):
+                with write_transaction(services.engine) as conn:
+                    append_event(conn, {"type": "benchmark-floor", "n": i}, now=services.clock())
+            db_floor = time.perf_counter() - start
 
-        def vote(client: httpx.Client, i: int) -> None:
-            voter = voters[i % clients]
-            number = numbers[(i // clients) % changes]
-            value = 1 if (i // (clients * changes)) % 2 == 0 else -1
-            response = client.post(
-                f"{server.url}a/changes/{number}/revisions/current/review",
-                json={"labels": {"Code-Review": value}},
-                auth=voter,
+            with services.engine.connect() as conn:
+                after = last_seq(conn)
+            consumer = Consumer(url, admin, after, votes)
+            consumer.start()
+            consumer.ready.wait(30)
+
+            def vote(client: httpx.Client, i: int) -> None:
+                voter = voters[i % clients]
+                number = numbers[(i // clients) % changes]
+                value = 1 if (i // (clients * changes)) % 2 == 0 else -1
+                response = client.post(
+                    f"{url}a/changes/{number}/revisions/current/review",
+                    json={"labels": {"Code-Review": value}},
+                    auth=voter,
+                )
+                assert response.status_code == 200, response.text
+
+            start = time.perf_counter()
+            posted = _timed(clients, votes, vote)
+            consumer.join(120)
+            if consumer.done_at is None:
+                raise SystemExit(f"[{label}] the consumer saw {consumer.seen} of {votes} events")
+            delivered = consumer.done_at - start
+            rate = votes / delivered
+            print(
+                f"[{label}] {votes} votes by {clients} clients on {changes} changes: "
+                f"posted in {posted:.2f} s, all delivered to SSE in {delivered:.2f} s "
+                f"= {rate:.0f} votes/s"
             )
-            assert response.status_code == 200, response.text
+            print(
+                f"[{label}]   baseline GET /config/server/version: {votes / http_floor:.0f} req/s "
+                f"(votes run at {rate / (votes / http_floor):.2f}x the request floor)"
+            )
+            print(
+                f"[{label}]   baseline one event per write transaction: {votes / db_floor:.0f}/s "
+                f"(votes run at {rate / (votes / db_floor):.2f}x the durable-event floor)"
+            )
 
-        start = time.perf_counter()
-        posted = _timed(clients, votes, vote)
-        consumer.join(120)
-        if consumer.done_at is None:
-            raise SystemExit(f"[{label}] the consumer saw {consumer.seen} of {votes} events")
-        delivered = consumer.done_at - start
-        rate = votes / delivered
-        print(
-            f"[{label}] {votes} votes by {clients} clients on {changes} changes: "
-            f"posted in {posted:.2f} s, all delivered to SSE in {delivered:.2f} s "
-            f"= {rate:.0f} votes/s"
-        )
-        print(
-            f"[{label}]   baseline GET /config/server/version: {votes / http_floor:.0f} req/s "
-            f"(votes run at {rate / (votes / http_floor):.2f}x the request floor)"
-        )
-        print(
-            f"[{label}]   baseline one event per write transaction: {votes / db_floor:.0f}/s "
-            f"(votes run at {rate / (votes / db_floor):.2f}x the durable-event floor)"
-        )
+        services.close()
 
 
 def main() -> None:
