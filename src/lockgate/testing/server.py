@@ -69,18 +69,33 @@ def live_server(
     site_path: Path, database_url: str = "sqlite:///db/lockgate.db"
 ) -> Iterator[LiveServer]:
     """Create a site and serve it on a free loopback port until the block ends."""
-    created = init_site(site_path, listen=f"127.0.0.1:{free_port()}", database_url=database_url)
+    # The socket stays bound from choosing the port to serving on it, so that
+    # no other test server can take the port in between.
+    sock = _bound_socket(0)
+    port = sock.getsockname()[1]
+    created = init_site(site_path, listen=f"127.0.0.1:{port}", database_url=database_url)
     created.services.close()
-    with serve_site(site_path) as live:
+    with serve_site(site_path, sock=sock) as live:
         yield live
 
 
+def _bound_socket(port: int) -> socket.socket:
+    sock = socket.socket()
+    # A restart binds the port its last run left in TIME_WAIT.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    return sock
+
+
 @contextmanager
-def serve_site(site_path: Path) -> Iterator[LiveServer]:
-    """Serve an existing site on the port its settings name until the block ends;
-    the same site can be served again afterwards, as after a restart."""
+def serve_site(site_path: Path, *, sock: socket.socket | None = None) -> Iterator[LiveServer]:
+    """Serve an existing site on the port its settings name (or on `sock`, bound
+    to it) until the block ends; the same site can be served again afterwards,
+    as after a restart."""
     services = open_site(site_path)
     port = int(services.settings.server.listen.rpartition(":")[2])
+    if sock is None:
+        sock = _bound_socket(port)
     credentials = dict(
         line.split("=", 1) for line in services.site.credentials_file.read_text().splitlines()
     )
@@ -95,7 +110,9 @@ def serve_site(site_path: Path) -> Iterator[LiveServer]:
         access_log=False,
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"lockgate-{port}", daemon=True)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name=f"lockgate-{port}", daemon=True
+    )
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
@@ -107,4 +124,5 @@ def serve_site(site_path: Path) -> Iterator[LiveServer]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        sock.close()
         services.close()
