@@ -271,6 +271,23 @@ def reviewer_added(
     return event
 
 
+def _removal(
+    kind: str,
+    subject: ChangeEventSubject,
+    *,
+    reviewer: Account | None,
+    remover: Account | None,
+    approvals: Sequence[ApprovalChange],
+    comment: str,
+) -> Json:
+    event = _about(kind, subject)
+    event["reviewer"] = account_attr(reviewer)
+    event["remover"] = account_attr(remover)
+    event["approvals"] = [approval_attr(a) for a in approvals]
+    event["comment"] = comment
+    return event
+
+
 def reviewer_deleted(
     subject: ChangeEventSubject,
     *,
@@ -279,12 +296,14 @@ def reviewer_deleted(
     approvals: Sequence[ApprovalChange],
     comment: str,
 ) -> Json:
-    event = _about("reviewer-deleted", subject)
-    event["reviewer"] = account_attr(reviewer)
-    event["remover"] = account_attr(remover)
-    event["approvals"] = [approval_attr(a) for a in approvals]
-    event["comment"] = comment
-    return event
+    return _removal(
+        "reviewer-deleted",
+        subject,
+        reviewer=reviewer,
+        remover=remover,
+        approvals=approvals,
+        comment=comment,
+    )
 
 
 def vote_deleted(
@@ -295,9 +314,11 @@ def vote_deleted(
     approvals: Sequence[ApprovalChange],
     comment: str,
 ) -> Json:
-    event = _about("vote-deleted", subject)
-    event["reviewer"] = account_attr(reviewer)
-    event["remover"] = account_attr(remover)
-    event["approvals"] = [approval_attr(a) for a in approvals]
-    event["comment"] = comment
-    return event
+    return _removal(
+        "vote-deleted",
+        subject,
+        reviewer=reviewer,
+        remover=remover,
+        approvals=approvals,
+        comment=comment,
+    )
