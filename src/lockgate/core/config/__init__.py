@@ -1,0 +1,1 @@
+"""The Zuul configuration language: sources with positions, definitions, layouts."""
