@@ -109,6 +109,4 @@ class JobGraph:
         return () if job is None else tuple(d.name for d in job.dependencies)
 
     def dependants(self, name: str) -> tuple[str, ...]:
-        return tuple(
-            job.name for job in self.jobs if any(d.name == name for d in job.dependencies)
-        )
+        return tuple(job.name for job in self.jobs if any(d.name == name for d in job.dependencies))

@@ -1,9 +1,9 @@
 """The text of the comments the scheduler posts, in the format Zuul users know:
 
-    Build succeeded (gate pipeline).
+Build succeeded (gate pipeline).
 
-    - nova-tox-py3 https://logs.example/… : SUCCESS in 1m 02s
-    - nova-docs https://logs.example/… : FAILURE in 43s (non-voting)
+- nova-tox-py3 https://logs.example/… : SUCCESS in 1m 02s
+- nova-docs https://logs.example/… : FAILURE in 43s (non-voting)
 """
 
 from __future__ import annotations
