@@ -112,9 +112,12 @@ class GateScheduler:
 
     def open(self) -> None:
         """Load every tenant's saved state and re-issue what was in flight."""
-        with read_transaction(self._engine) as conn:
-            saved = gate_store.states(conn)
         now = self._now()
+        with write_transaction(self._engine) as conn:
+            saved = gate_store.states(conn)
+            lost = gate_store.abandon_unfinished(conn, int(now * 1_000_000))
+        if lost:
+            log.info("%d builds of the previous run were lost; they run again", lost)
         pending: list[_Work] = []
         for tenant in self._catalog.tenant_names():
             layout = self._layouts.layout(tenant)

@@ -243,3 +243,15 @@ def average_durations(conn: Connection, tenant: str, jobs: Sequence[str]) -> dic
 
 def _fields(row: Any) -> dict[str, Any]:
     return {name: getattr(row, name) for name in row.__slots__}
+
+
+def abandon_unfinished(conn: Connection, now_us: int) -> int:
+    """Close the builds a previous scheduler process left without a result: its
+    in-process executor died with it, and the core runs them again as new builds."""
+    return int(
+        conn.execute(
+            update(t.gate_builds)
+            .where(t.gate_builds.c.result.is_(None))
+            .values(result="ABORTED", ended=now_us, error="lost when the scheduler stopped")
+        ).rowcount
+    )
