@@ -84,6 +84,9 @@ def parse_config(documents: Any, source: Source, *, connections: Mapping[str, st
                 item.at(kind), kind, f"must be a mapping of attributes, not {describe(body)}"
             )
             continue
+        name = body.get("name")
+        if isinstance(name, str) and name:
+            checker.context = f'{kind} "{name}"'
         _parse_object(checker, kind, body, parsed, connections)
     return parsed
 
