@@ -66,13 +66,13 @@ def _check(args: argparse.Namespace) -> int:
 
     try:
         connections = _connections(args.connection)
-    except argparse.ArgumentTypeError as error:
-        print(f"lockgate: {error}")
+    except argparse.ArgumentTypeError as bad:
+        print(f"lockgate: {bad}")
         return 2
     found = check_paths(args.paths, trusted=args.trusted, connections=connections)
-    for error in found:
-        print(render(error))
-    errors = sum(1 for error in found if error.severity == "error")
+    for each in found:
+        print(render(each))
+    errors = sum(1 for each in found if each.severity == "error")
     warnings = len(found) - errors
     print(f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}")
     return 1 if errors else 0
