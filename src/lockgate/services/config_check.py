@@ -44,6 +44,25 @@ def parse_config_files(
     return parsed
 
 
+def load_folder(
+    folder: Path,
+    *,
+    project: str,
+    branch: str,
+    trusted: bool,
+    connections: Mapping[str, str],
+    extra_config_paths: Sequence[str] = (),
+) -> ParsedConfig:
+    """The configuration of a repository checked out in `folder`."""
+    return parse_config_files(
+        read_config_in(folder, extra_config_paths),
+        project=project,
+        branch=branch,
+        trusted=trusted,
+        connections=connections,
+    )
+
+
 def check_paths(
     paths: Sequence[Path], *, trusted: bool, connections: Mapping[str, str]
 ) -> list[ConfigError]:
