@@ -64,13 +64,13 @@ class _Loader(yaml.CSafeLoader):
         if kind is ScalarNode and implicit[0]:
             tag = _PLAIN_TAGS.get(value)
             if tag is None:
-                tag = super().resolve(kind, value, implicit)
+                tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
                 if len(_PLAIN_TAGS) < _PLAIN_TAGS_LIMIT:
                     _PLAIN_TAGS[value] = tag
             return tag
         if kind is ScalarNode:
             return _STR_TAG
-        return super().resolve(kind, value, implicit)
+        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
 
     def construct_object(self, node: Node, deep: bool = False) -> Any:
         # Scalars never take part in recursion and are not worth caching by
