@@ -9,9 +9,10 @@ baseline in the same run reads the same files and parses them with
 `yaml.load(text, Loader=CSafeLoader)` (a subclass that reads Zuul's three
 tags as plain values, since CSafeLoader alone rejects them).
 
-Times are the median of `--runs` runs in this process. Memory is the peak
-RSS growth of a fresh child process (`ru_maxrss` after the load minus the
-RSS before it, after imports), once for the load and once for the baseline.
+Times are the median of `--runs` runs in this process. Memory is measured
+in a fresh child process for each side: the peak RSS growth of one load
+(`ru_maxrss` after it minus the RSS before it, after imports), then the
+tracemalloc peak of a second load (Python allocations only).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -90,20 +92,26 @@ def _current_rss_kb() -> int:
 
 
 def _child(which: str, root: Path) -> None:
+    run = load_corpus if which == "load" else baseline
     before = _current_rss_kb()
-    result = load_corpus(root) if which == "load" else baseline(root)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"growth_kb": peak - before, "objects": len(result)}))
+    run(root)
+    growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    tracemalloc.start()
+    run(root)
+    _current, peak = tracemalloc.get_traced_memory()
+    print(json.dumps({"rss_growth_kb": growth, "traced_peak_bytes": peak}))
 
 
-def _rss_growth_mb(which: str, root: Path) -> float:
+def _memory_mb(which: str, root: Path) -> tuple[float, float]:
+    """(peak RSS growth, tracemalloc peak) of one load in a fresh process."""
     out = subprocess.run(
         [sys.executable, "-m", "benchmarks.config_load", "--child", which, "--corpus", str(root)],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    return float(json.loads(out)["growth_kb"]) / 1024
+    figures = json.loads(out)
+    return figures["rss_growth_kb"] / 1024, figures["traced_peak_bytes"] / 2**20
 
 
 def main() -> None:
@@ -146,9 +154,11 @@ def main() -> None:
     print(f"load (read + YAML with positions + validation): {ours:.3f} s (median of {args.runs})")
     print(f"baseline (read + yaml.load CSafeLoader):        {base:.3f} s")
     print(f"ratio load / baseline:                          {ours / base:.2f}")
-    load_mb = _rss_growth_mb("load", args.corpus)
-    base_mb = _rss_growth_mb("baseline", args.corpus)
-    print(f"peak RSS growth in a child process: load {load_mb:.1f} MB, baseline {base_mb:.1f} MB")
+    load_rss, load_traced = _memory_mb("load", args.corpus)
+    base_rss, base_traced = _memory_mb("baseline", args.corpus)
+    print(f"peak RSS growth (child process): load {load_rss:.1f} MB, baseline {base_rss:.1f} MB")
+    print(f"tracemalloc peak (child process): load {load_traced:.1f} MB, baseline", end=" ")
+    print(f"{base_traced:.1f} MB")
 
 
 if __name__ == "__main__":
