@@ -102,7 +102,7 @@ def test_a_misspelled_attribute_with_a_scalar_is_not_a_pipeline() -> None:
     error = only_error("- project:\n    name: a\n    templats: [x]\n")
     assert error.attribute == "project.templats"
     assert "is read as a pipeline" in error.message
-    assert error.hint == "did you mean 'templates'? "
+    assert error.hint == "did you mean 'templates'?"
 
 
 def test_bad_values_in_a_project() -> None:

@@ -159,12 +159,11 @@ class Checker:
             return value
         shown = repr(value) if isinstance(value, str) else describe(value)
         near = closest(value, choices) if isinstance(value, str) else ""
-        hint = f"did you mean {near!r}? " if near else ""
         self.error(
             mapping.at(key),
             attribute,
             f"{shown} is not one of {', '.join(choices)}",
-            f"{hint}choose one of {', '.join(choices)}" if hint else "",
+            f"did you mean {near!r}?" if near else "",
         )
         return None
 

@@ -115,9 +115,9 @@ def _pipelines(
                 body.at(key),
                 attribute,
                 f"is read as a pipeline, which takes a mapping with jobs, not {describe(value)}",
-                f"did you mean {near!r}? "
+                f"did you mean {near!r}?"
                 if near
-                else "valid attributes: " + ", ".join(attributes),
+                else f"write {key}: {{jobs: [...]}}; attributes: " + ", ".join(attributes),
             )
             continue
         pipeline = _pipeline(checker, value, attribute)
