@@ -44,13 +44,23 @@ def job(name: str, where: Where, **attributes: Any) -> JobDef:
         if isinstance(value, str):
             attributes[key] = (PlaybookRef(value, where=where),)
         elif isinstance(value, tuple):
-            attributes[key] = tuple(PlaybookRef(v, where=where) if isinstance(v, str) else v for v in value)
+            attributes[key] = tuple(
+                PlaybookRef(v, where=where) if isinstance(v, str) else v for v in value
+            )
     deps = attributes.get("dependencies")
     if deps is not None:
         attributes["dependencies"] = tuple(
             JobDependency(d, where=where) if isinstance(d, str) else d for d in deps
         )
-    for key in ("branches", "files", "irrelevant_files", "tags", "semaphores", "provides", "requires"):
+    for key in (
+        "branches",
+        "files",
+        "irrelevant_files",
+        "tags",
+        "semaphores",
+        "provides",
+        "requires",
+    ):
         if isinstance(attributes.get(key), str):
             attributes[key] = (attributes[key],)
     return JobDef(name, where=where, **attributes)
@@ -122,7 +132,9 @@ def loaded(t: TenantDef, name: str, parsed: ParsedConfig, branch: str = "master"
     return LoadedConfig(tenant_project, branch, parsed)
 
 
-def layout_of(t: TenantDef, *configs: tuple[str, ParsedConfig] | tuple[str, ParsedConfig, str]) -> Layout:
+def layout_of(
+    t: TenantDef, *configs: tuple[str, ParsedConfig] | tuple[str, ParsedConfig, str]
+) -> Layout:
     loaded_configs = [loaded(t, CONFIG, standard_config())]
     for entry in configs:
         if entry[0] == CONFIG:
@@ -132,7 +144,9 @@ def layout_of(t: TenantDef, *configs: tuple[str, ParsedConfig] | tuple[str, Pars
     return build_layout(t, loaded_configs)
 
 
-def change(project: str, branch: str = "master", files: tuple[str, ...] = ("src/app.py",)) -> Change:
+def change(
+    project: str, branch: str = "master", files: tuple[str, ...] = ("src/app.py",)
+) -> Change:
     return Change(
         project=project,
         branch=branch,

@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 from lockgate.core.config.frozen import JobGraph
-from lockgate.core.config.objects import ParsedConfig, PlaybookRef, RequiredProject, SecretDef, SecretUse
+from lockgate.core.config.objects import (
+    ParsedConfig,
+    PlaybookRef,
+    RequiredProject,
+    SecretDef,
+    SecretUse,
+)
 from lockgate.core.config.source import Tagged
 from lockgate.core.gating.layout_view import ConfigProblem
-from tests.unit.layout_defs import CONFIG, at, change, job, layout_of, project, ref, standard_config, tenant, use
+from tests.unit.layout_defs import (
+    CONFIG,
+    at,
+    change,
+    job,
+    layout_of,
+    project,
+    ref,
+    standard_config,
+    tenant,
+    use,
+)
 
 
 def graph_of(layout, pipeline, subject) -> JobGraph:  # type: ignore[no-untyped-def]
@@ -30,7 +47,12 @@ def test_a_child_inherits_through_its_parent_to_the_base_job() -> None:
     assert frozen is not None
     assert frozen.ancestry == ("tox", "base")
     assert frozen.timeout == 600
-    assert frozen.vars == {"site": "example", "nested": {"a": 1, "b": 1}, "env": "py", "python": "3.11"}
+    assert frozen.vars == {
+        "site": "example",
+        "nested": {"a": 1, "b": 1},
+        "env": "py",
+        "python": "3.11",
+    }
     # parent playbooks are kept, run replaced by the nearest definition
     assert [p.path for p in frozen.run] == ["playbooks/tox.yaml"]
     assert frozen.variants == ("project-config/zuul.yaml:30", "app/zuul.yaml:1", "app/zuul.yaml:10")
@@ -42,14 +64,28 @@ def test_playbooks_nest_pre_run_parent_first_and_post_run_child_first() -> None:
     app = ParsedConfig(
         jobs=[
             job("mid", at("app", 1), pre_run="mid/pre.yaml", post_run="mid/post.yaml"),
-            job("leaf", at("app", 5), parent="mid", pre_run="leaf/pre.yaml", post_run="leaf/post.yaml"),
+            job(
+                "leaf",
+                at("app", 5),
+                parent="mid",
+                pre_run="leaf/pre.yaml",
+                post_run="leaf/post.yaml",
+            ),
         ],
         projects=[project("", at("app", 20), check=["leaf"])],
     )
     frozen = graph_of(layout_of(t, ("app", app)), "check", change("app")).jobs[0]
 
-    assert [p.path for p in frozen.pre_run] == ["playbooks/base/pre.yaml", "mid/pre.yaml", "leaf/pre.yaml"]
-    assert [p.path for p in frozen.post_run] == ["leaf/post.yaml", "mid/post.yaml", "playbooks/base/post.yaml"]
+    assert [p.path for p in frozen.pre_run] == [
+        "playbooks/base/pre.yaml",
+        "mid/pre.yaml",
+        "leaf/pre.yaml",
+    ]
+    assert [p.path for p in frozen.post_run] == [
+        "leaf/post.yaml",
+        "mid/post.yaml",
+        "playbooks/base/post.yaml",
+    ]
     # each playbook runs in the context of the project that defined it
     assert [(p.project, p.trusted) for p in frozen.pre_run] == [
         (CONFIG, True),
@@ -185,7 +221,10 @@ def test_required_projects_semaphores_and_provides_accumulate() -> None:
                 "child",
                 at("app", 5),
                 parent="parent",
-                required_projects=(RequiredProject("lib", override_checkout="stable"), RequiredProject("app")),
+                required_projects=(
+                    RequiredProject("lib", override_checkout="stable"),
+                    RequiredProject("app"),
+                ),
                 semaphores=("net",),
                 provides=("wheel",),
             ),
@@ -228,7 +267,11 @@ def test_allowed_projects_are_intersected_and_ignored_for_config_project_stanzas
 def test_secrets_are_bound_to_the_playbooks_of_the_job_that_names_them() -> None:
     t = tenant("app")
     app = ParsedConfig(
-        secrets=[SecretDef("token", {"key": Tagged("!encrypted/pkcs1-oaep", "abc", at("app", 2))}, at("app", 1))],
+        secrets=[
+            SecretDef(
+                "token", {"key": Tagged("!encrypted/pkcs1-oaep", "abc", at("app", 2))}, at("app", 1)
+            )
+        ],
         jobs=[
             job("publish-base", at("app", 5), run="publish.yaml", post_run="collect.yaml"),
             job(
@@ -274,7 +317,10 @@ def test_secrets_are_bound_to_the_playbooks_of_the_job_that_names_them() -> None
 def test_timeout_is_capped_by_the_tenant_maximum() -> None:
     t = tenant("app", max_job_timeout=3600)
     app = ParsedConfig(
-        jobs=[job("slow", at("app", 1), timeout=7200, post_timeout=9000), job("plain", at("app", 5))],
+        jobs=[
+            job("slow", at("app", 1), timeout=7200, post_timeout=9000),
+            job("plain", at("app", 5)),
+        ],
         projects=[project("", at("app", 20), check=["slow", "plain"])],
     )
     graph = graph_of(layout_of(t, ("app", app)), "check", change("app"))
@@ -288,7 +334,13 @@ def test_roles_of_a_child_come_first_and_do_not_reach_parent_playbooks() -> None
     app = ParsedConfig(
         jobs=[
             job("parent", at("app", 1), roles=(RoleRef("roles-a"),), pre_run="parent-pre.yaml"),
-            job("child", at("app", 5), parent="parent", roles=(RoleRef("roles-b"),), run="child.yaml"),
+            job(
+                "child",
+                at("app", 5),
+                parent="parent",
+                roles=(RoleRef("roles-b"),),
+                run="child.yaml",
+            ),
         ],
         projects=[project("", at("app", 20), check=["child"])],
     )
@@ -302,7 +354,13 @@ def test_roles_of_a_child_come_first_and_do_not_reach_parent_playbooks() -> None
 def test_cleanup_post_run_playbooks_are_cleanup_playbooks() -> None:
     t = tenant("app")
     app = ParsedConfig(
-        jobs=[job("unit", at("app", 1), post_run=(PlaybookRef("logs.yaml"), PlaybookRef("wipe.yaml", cleanup=True)))],
+        jobs=[
+            job(
+                "unit",
+                at("app", 1),
+                post_run=(PlaybookRef("logs.yaml"), PlaybookRef("wipe.yaml", cleanup=True)),
+            )
+        ],
         projects=[project("", at("app", 20), check=["unit"])],
     )
     frozen = graph_of(layout_of(t, ("app", app)), "check", change("app")).jobs[0]
