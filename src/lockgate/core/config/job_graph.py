@@ -56,6 +56,7 @@ class ProjectPipeline:
 
     mentions: dict[str, list[Mention]]
     variables: dict[str, Any]
+    variables_key: tuple[int, ...]  # which stanzas' vars made `variables`
     fail_fast: bool
     defined: bool  # some stanza or template has a section for the pipeline
 
@@ -69,13 +70,14 @@ def stanza_applies(stanza: ResolvedStanza, item: ItemContext) -> bool:
 def project_pipeline(
     index: Index, project: str, pipeline: str, item: ItemContext
 ) -> ProjectPipeline:
-    result = ProjectPipeline({}, {}, False, False)
+    result = ProjectPipeline({}, {}, (), False, False)
     fail_fast: bool | None = None
     for stanza in index.stanzas.get(project, ()):
         if not stanza_applies(stanza, item):
             continue
         if stanza.definition.vars:
             result.variables = deep_merge(result.variables, stanza.definition.vars)
+            result.variables_key += (id(stanza.definition),)
         sections = []
         for name in stanza.templates:
             for template in index.templates.get(name, ()):
@@ -106,26 +108,18 @@ def touches_config(item: ItemContext, extra_paths: Sequence[str]) -> bool:
     return any(is_config_file(path, extra_paths) for path in item.files)
 
 
-def _job_files(builder: JobBuilder, project: str) -> set[str]:
-    """The files of `project` that define the job: its config files and playbooks."""
-    paths = set()
-    for variant in builder.wheres:
-        if variant.source.project == project:
-            paths.add(variant.source.path)
-    for playbooks in (builder.pre_run, builder.run, builder.post_run, builder.cleanup_run):
-        for playbook in playbooks:
-            if playbook.origin.project == project:
-                paths.add(playbook.ref.path)
-    return paths
-
-
 def freeze_job_graph(
     tenant: TenantDef,
     index: Index,
     pipeline: PipelineDef,
     item: ItemContext,
     config_paths: Sequence[str] = (),
+    *,
+    cache: FreezeCache | None = None,
 ) -> JobGraph | ConfigProblem:
+    """`cache`: frozen jobs kept between calls on one layout (see `Built`)."""
+    if cache is None:
+        cache = {}
     wanted = project_pipeline(index, item.project, pipeline.name, item)
     if not wanted.mentions:
         return JobGraph(fail_fast=wanted.fail_fast)
@@ -141,8 +135,10 @@ def freeze_job_graph(
             name=name,
             mentions=mentions,
             variables=wanted.variables,
+            variables_key=wanted.variables_key,
             edits_config=edits_config,
             errors=errors,
+            cache=cache,
         )
         if job is not None:
             frozen[name] = job
@@ -150,6 +146,75 @@ def freeze_job_graph(
     if errors:
         return ConfigProblem(tuple(errors))
     return JobGraph(jobs=ordered, fail_fast=wanted.fail_fast)
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """A job frozen for an item shape (branch, ref, mentions), before the checks
+    that depend on the item's files, project and pipeline; shared by every
+    item of that shape."""
+
+    job: FrozenJob | None  # None: no variant matched, the job does not run
+    errors: tuple[ConfigError, ...] = ()
+    files: tuple[str, ...] | None = None
+    irrelevant_files: tuple[str, ...] | None = None
+    match_on_config_updates: bool = True
+    defining_files: frozenset[tuple[str, str]] = frozenset()  # (project, path)
+    abstract: bool = False
+    allowed: frozenset[str] | None = None
+    post_review: bool = False
+
+
+NOT_RUN = Built(None)
+FreezeCache = dict[tuple[object, ...], Built]
+
+
+def _build(
+    tenant: TenantDef,
+    index: Index,
+    item: ItemContext,
+    *,
+    name: str,
+    mentions: Sequence[Mention],
+    variables: Mapping[str, Any],
+) -> Built:
+    collected = collect_variants(tenant, index, name, item)
+    if collected.cycle:
+        error = ConfigError(
+            mentions[0].use.where,
+            "the parents of this job loop: " + " -> ".join(collected.cycle),
+            attribute="parent",
+            context=f'job "{name}"',
+        )
+        return Built(None, (error,))
+    if collected.unmatched is not None:
+        return NOT_RUN
+    applied = [m for m in mentions if m.use.variant is None or inline_matches(m.use.variant, item)]
+    if not applied:
+        return NOT_RUN
+    builder = JobBuilder(name, tenant, index)
+    for variant in collected.variants:
+        builder.apply(variant.job, variant.origin)
+        if builder.errors:
+            return Built(None, tuple(builder.errors))
+    for mention in applied:
+        if mention.use.variant is not None:
+            builder.apply(_inline(mention.use.variant, name), mention.origin)
+            if builder.errors:
+                return Built(None, tuple(builder.errors))
+    defining = {(w.source.project, w.source.path) for w in builder.wheres}
+    for playbooks in (builder.pre_run, builder.run, builder.post_run, builder.cleanup_run):
+        defining.update((p.origin.project, p.ref.path) for p in playbooks)
+    return Built(
+        builder.freeze(collected.ancestry, variables),
+        files=builder.files,
+        irrelevant_files=builder.irrelevant_files,
+        match_on_config_updates=builder.values.get("match_on_config_updates", True),
+        defining_files=frozenset(defining),
+        abstract=builder.abstract,
+        allowed=builder.allowed,
+        post_review=builder.post_review,
+    )
 
 
 def _freeze_one(
@@ -161,48 +226,28 @@ def _freeze_one(
     name: str,
     mentions: Sequence[Mention],
     variables: Mapping[str, Any],
+    variables_key: tuple[int, ...],
     edits_config: bool,
     errors: list[ConfigError],
+    cache: FreezeCache,
 ) -> FrozenJob | None:
-    collected = collect_variants(tenant, index, name, item)
+    key = (name, item.branch, item.ref, variables_key, *(id(m.use) for m in mentions))
+    built = cache.get(key)
+    if built is None:
+        built = _build(tenant, index, item, name=name, mentions=mentions, variables=variables)
+        cache[key] = built
+    if built.errors:
+        errors.extend(built.errors)
+        return None
+    if built.job is None:
+        return None
     first = mentions[0].use
     context = f'job "{name}"'
-    if collected.cycle:
-        errors.append(
-            ConfigError(
-                first.where,
-                "the parents of this job loop: " + " -> ".join(collected.cycle),
-                attribute="parent",
-                context=context,
-            )
-        )
-        return None
-    if collected.unmatched is not None:
-        return None
-    applied = [m for m in mentions if m.use.variant is None or inline_matches(m.use.variant, item)]
-    if not applied:
-        return None
-    builder = JobBuilder(name, tenant, index)
-    for variant in collected.variants:
-        builder.apply(variant.job, variant.origin)
-        if builder.errors:
-            break
-    for mention in applied:
-        if builder.errors:
-            break
-        if mention.use.variant is not None:
-            builder.apply(_inline(mention.use.variant, name), mention.origin)
-    if builder.errors:
-        errors.extend(builder.errors)
-        return None
-    if not files_match(builder.files, builder.irrelevant_files, item.files):
-        match_on_config = builder.values.get("match_on_config_updates", True)
-        if not (
-            match_on_config
-            and (edits_config or _job_files(builder, item.project) & set(item.files))
-        ):
+    if not files_match(built.files, built.irrelevant_files, item.files):
+        own_files = {path for project, path in built.defining_files if project == item.project}
+        if not (built.match_on_config_updates and (edits_config or own_files & set(item.files))):
             return None
-    if builder.abstract:
+    if built.abstract:
         errors.append(
             ConfigError(
                 first.where, "the job is abstract; it can only be inherited from", "jobs", context
@@ -210,7 +255,7 @@ def _freeze_one(
         )
         return None
     trusted_use = any(m.origin.trusted for m in mentions)
-    if builder.allowed is not None and not trusted_use and item.project not in builder.allowed:
+    if built.allowed is not None and not trusted_use and item.project not in built.allowed:
         errors.append(
             ConfigError(
                 first.where,
@@ -220,7 +265,7 @@ def _freeze_one(
             )
         )
         return None
-    if builder.post_review and not pipeline.post_review:
+    if built.post_review and not pipeline.post_review:
         errors.append(
             ConfigError(
                 first.where,
@@ -232,7 +277,7 @@ def _freeze_one(
             )
         )
         return None
-    return builder.freeze(collected.ancestry, variables)
+    return built.job
 
 
 def _inline(variant: JobDef, name: str) -> JobDef:

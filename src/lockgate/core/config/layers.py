@@ -14,7 +14,6 @@ layers whose configuration a change replaces.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from lockgate.core.config.matchers import compile_regex
@@ -93,7 +92,22 @@ class Layer:
         return (self.project.name, self.branch)
 
 
-def build_layer(tenant: TenantDef, loaded: LoadedConfig) -> Layer:
+@dataclass(frozen=True, slots=True)
+class ProjectNames:
+    """A tenant's project names, in load order and as a set (computed once for many layers)."""
+
+    ordered: tuple[str, ...]
+    known: frozenset[str]
+
+    @classmethod
+    def of(cls, tenant: TenantDef) -> ProjectNames:
+        ordered = tuple(p.name for p in tenant.projects)
+        return cls(ordered, frozenset(ordered))
+
+
+def build_layer(
+    tenant: TenantDef, loaded: LoadedConfig, project_names: ProjectNames | None = None
+) -> Layer:
     project = loaded.project
     origin = Origin(project.name, loaded.branch, project.trusted)
     parsed = loaded.parsed
@@ -120,7 +134,7 @@ def build_layer(tenant: TenantDef, loaded: LoadedConfig) -> Layer:
                 continue
             layer.jobs.append(JobVariant(job, origin))
     if "project" in classes:
-        names = tuple(p.name for p in tenant.projects)
+        names = project_names if project_names is not None else ProjectNames.of(tenant)
         for definition in parsed.projects:
             targets = _stanza_targets(project, definition, names, layer.errors)
             layer.stanzas.extend(ProjectStanza(t, definition, origin) for t in targets)
@@ -188,7 +202,7 @@ def nodeset_size(nodeset: NodesetDef) -> int:
 def _stanza_targets(
     project: TenantProject,
     definition: ProjectDef,
-    tenant_projects: Sequence[str],
+    tenant_projects: ProjectNames,
     errors: list[ConfigError],
 ) -> list[str]:
     name = definition.name or project.name
@@ -218,8 +232,8 @@ def _stanza_targets(
             )
             return []
         # Zuul matches a project regex against the whole name.
-        return [p for p in tenant_projects if regex.fullmatch(p)]
-    if name not in tenant_projects:
+        return [p for p in tenant_projects.ordered if regex.fullmatch(p)]
+    if name not in tenant_projects.known:
         errors.append(
             ConfigError(
                 definition.where,

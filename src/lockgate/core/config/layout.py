@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 
 from lockgate.core.config.frozen import JobGraph
 from lockgate.core.config.index import Index, build_index
-from lockgate.core.config.job_graph import freeze_job_graph
-from lockgate.core.config.layers import Layer, LoadedConfig, build_layer
+from lockgate.core.config.job_graph import FreezeCache, freeze_job_graph
+from lockgate.core.config.layers import Layer, LoadedConfig, ProjectNames, build_layer
 from lockgate.core.config.matchers import ItemContext
 from lockgate.core.config.objects import JobDef, ParsedConfig, PipelineDef, ProjectPipelineDef
 from lockgate.core.config.source import NOWHERE, ConfigError
@@ -33,6 +33,7 @@ DEFAULT_MERGE_MODE = "merge"
 DEFAULT_BRANCH = "master"
 # Job graphs are cached per item shape; a bound keeps a long-lived layout small.
 _GRAPH_CACHE_SIZE = 4096
+_FROZEN_CACHE_SIZE = 65536
 
 
 def build_layout(
@@ -40,7 +41,8 @@ def build_layout(
 ) -> Layout:
     """The layout of `tenant` from its project branches' configuration, in
     tenant load order."""
-    layers = [build_layer(tenant, loaded) for loaded in configs]
+    names = ProjectNames.of(tenant)
+    layers = [build_layer(tenant, loaded, names) for loaded in configs]
     return Layout(tenant, layers, generation)
 
 
@@ -54,6 +56,7 @@ class Layout:
         for error in self._index.errors:
             self._errors_by_project.setdefault(error.where.source.project, []).append(error)
         self._graphs: dict[tuple[object, ...], JobGraph | ConfigProblem] = {}
+        self._frozen: FreezeCache = {}
 
     # --- LayoutView ----------------------------------------------------------
 
@@ -119,7 +122,11 @@ class Layout:
             )
         tenant_project = self.tenant.project(item.project)
         extra = tenant_project.extra_config_paths if tenant_project is not None else ()
-        graph = freeze_job_graph(self.tenant, self._index, definition, item, extra)
+        if len(self._frozen) >= _FROZEN_CACHE_SIZE:
+            self._frozen.clear()
+        graph = freeze_job_graph(
+            self.tenant, self._index, definition, item, extra, cache=self._frozen
+        )
         if len(self._graphs) >= _GRAPH_CACHE_SIZE:
             self._graphs.clear()
         self._graphs[key] = graph
@@ -187,6 +194,7 @@ class Layout:
     ) -> Layout:
         """This tenant with the configuration of some (project, branch) replaced."""
         pending = dict(replacements)
+        names = ProjectNames.of(self.tenant)
         layers: list[Layer] = []
         for layer in self._layers:
             parsed = pending.pop(layer.key, None)
@@ -194,7 +202,9 @@ class Layout:
                 layers.append(layer)
             else:
                 layers.append(
-                    build_layer(self.tenant, LoadedConfig(layer.project, layer.branch, parsed))
+                    build_layer(
+                        self.tenant, LoadedConfig(layer.project, layer.branch, parsed), names
+                    )
                 )
         extra_errors = []
         order = {p.name: i for i, p in enumerate(self.tenant.projects)}
@@ -203,7 +213,7 @@ class Layout:
             if tenant_project is None:
                 extra_errors.append(project_name)
                 continue
-            new = build_layer(self.tenant, LoadedConfig(tenant_project, branch, parsed))
+            new = build_layer(self.tenant, LoadedConfig(tenant_project, branch, parsed), names)
             # A branch that had no configuration goes after its project's other branches.
             position = len(layers)
             for i, layer in enumerate(layers):
