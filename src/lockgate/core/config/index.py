@@ -216,23 +216,36 @@ def _check_jobs(
     errors: list[ConfigError],
 ) -> None:
     children: dict[str, list[JobVariant]] = {}
+    parents_of: dict[int, str | None] = {}
     for variants in index.jobs.values():
         for variant in variants:
             parent = effective_parent(tenant, variant.job)
+            parents_of[id(variant)] = parent
             if parent is not None:
                 children.setdefault(parent, []).append(variant)
     dropped: set[int] = set()
+    touched: set[str] = set()
 
     def drop(variant: JobVariant, error: ConfigError | None) -> None:
         dropped.add(id(variant))
+        touched.add(variant.job.name)
         if error is not None:
             errors.append(error)
 
+    flags = _parent_flags(index)
     for variants in index.jobs.values():
         for variant in variants:
-            _check_variant(tenant, index, variant, defined=defined, missing=missing, drop=drop)
-    emptied = _prune(index, dropped)
-    for cycle_variant, cycle in _parent_cycles(tenant, index):
+            _check_variant(
+                tenant,
+                index,
+                variant,
+                parent=parents_of[id(variant)],
+                flags=flags,
+                missing=missing,
+                drop=drop,
+            )
+    emptied = _prune(index, dropped, touched)
+    for cycle_variant, cycle in _parent_cycles(index, parents_of):
         drop(
             cycle_variant,
             ConfigError(
@@ -243,7 +256,7 @@ def _check_jobs(
                 hint="one job of the loop must inherit from another job",
             ),
         )
-    emptied |= _prune(index, dropped)
+    emptied |= _prune(index, dropped, touched)
     # A job that lost every variant takes its children with it.
     while emptied:
         name = emptied.pop()
@@ -262,13 +275,16 @@ def _check_jobs(
                     context=f'job "{child.job.name}"',
                 ),
             )
-        emptied |= _prune(index, dropped)
+        emptied |= _prune(index, dropped, touched)
+    del defined
 
 
-def _prune(index: Index, dropped: set[int]) -> set[str]:
+def _prune(index: Index, dropped: set[int], touched: set[str]) -> set[str]:
     emptied: set[str] = set()
-    for name in list(index.jobs):
-        variants = index.jobs[name]
+    for name in touched:
+        variants = index.jobs.get(name)
+        if variants is None:
+            continue
         kept = [v for v in variants if id(v) not in dropped]
         if len(kept) != len(variants):
             if kept:
@@ -276,7 +292,31 @@ def _prune(index: Index, dropped: set[int]) -> set[str]:
             else:
                 del index.jobs[name]
                 emptied.add(name)
+    touched.clear()
     return emptied
+
+
+@dataclass(frozen=True, slots=True)
+class _Flags:
+    """What a child needs to know of its parent's variants."""
+
+    owner: str
+    final: bool
+    protected: bool
+    intermediate: bool
+
+
+def _parent_flags(index: Index) -> dict[str, _Flags]:
+    out = {}
+    for name, variants in index.jobs.items():
+        final = protected = intermediate = False
+        for variant in variants:
+            job = variant.job
+            final = final or bool(job.final)
+            protected = protected or bool(job.protected)
+            intermediate = intermediate or bool(job.intermediate)
+        out[name] = _Flags(variants[0].origin.project, final, protected, intermediate)
+    return out
 
 
 def _check_variant(
@@ -284,23 +324,23 @@ def _check_variant(
     index: Index,
     variant: JobVariant,
     *,
-    defined: set[str],
+    parent: str | None,
+    flags: Mapping[str, _Flags],
     missing: _Missing,
     drop: Callable[[JobVariant, ConfigError | None], None],
 ) -> None:
     job = variant.job
     project = variant.origin.project
     context = f'job "{job.name}"'
-    parent = effective_parent(tenant, job)
     if parent is not None:
-        parents = index.jobs.get(parent)
-        if parents is None:
+        parent_flags = flags.get(parent)
+        if parent_flags is None:
             drop(variant, None)
             missing.add(
                 project, "job", parent, _undefined_job(job.where, parent, context, "parent")
             )
             return
-        problem = _parent_problem(variant, parent, parents)
+        problem = _parent_problem(variant, parent, parent_flags)
         if problem is not None:
             drop(variant, ConfigError(job.where, problem, attribute="parent", context=context))
             return
@@ -355,14 +395,13 @@ def _check_variant(
             return
 
 
-def _parent_problem(variant: JobVariant, parent: str, parents: Sequence[JobVariant]) -> str | None:
-    job = variant.job
-    if any(p.job.final for p in parents):
+def _parent_problem(variant: JobVariant, parent: str, flags: _Flags) -> str | None:
+    if flags.final:
         return f'the parent job "{parent}" is final; no job may inherit from it'
-    owner = parents[0].origin.project
-    if owner != variant.origin.project and any(p.job.protected for p in parents):
+    if flags.protected and flags.owner != variant.origin.project:
+        owner = flags.owner
         return f'the parent job "{parent}" is protected; only jobs of {owner} may inherit from it'
-    if job.abstract is not True and any(p.job.intermediate for p in parents):
+    if flags.intermediate and variant.job.abstract is not True:
         return (
             f'the parent job "{parent}" is intermediate; only an abstract job may inherit from it'
         )
@@ -389,27 +428,56 @@ def _undefined(where: Where, kind: str, name: str, context: str) -> ConfigError:
     )
 
 
-def _parent_cycles(tenant: TenantDef, index: Index) -> list[tuple[JobVariant, list[str]]]:
+def _parent_cycles(
+    index: Index, parents_of: Mapping[int, str | None]
+) -> list[tuple[JobVariant, list[str]]]:
     """Variants whose parent is in a loop of parents, with the loop."""
     graph: dict[str, list[str]] = {}
     for name, variants in index.jobs.items():
-        parents = []
+        parents: list[str] = []
         for variant in variants:
-            parent = effective_parent(tenant, variant.job)
+            parent = parents_of[id(variant)]
             if parent is not None and parent in index.jobs and parent not in parents:
                 parents.append(parent)
         graph[name] = parents
     out: list[tuple[JobVariant, list[str]]] = []
-    for component in strongly_connected(graph):
+    for component in looping_components(graph):
         members = set(component)
-        if len(component) == 1 and component[0] not in graph[component[0]]:
-            continue
         cycle = find_cycle(graph, component[0], members)
         for name in component:
             for variant in index.jobs[name]:
-                if effective_parent(tenant, variant.job) in members:
+                if parents_of[id(variant)] in members:
                     out.append((variant, cycle))
     return out
+
+
+def looping_components(graph: Mapping[str, Sequence[str]]) -> list[list[str]]:
+    """The strongly connected components that hold a loop. Most jobs have one
+    parent, so chains that reach a job already known to be outside any loop
+    are settled without Tarjan's bookkeeping."""
+    settled: set[str] = set()  # reach a base job without a loop: on no loop
+    suspects: set[str] = set()
+    for root in graph:
+        if root in settled or root in suspects:
+            continue
+        walk: list[str] = []
+        on_walk: set[str] = set()
+        node: str | None = root
+        while node is not None and node not in settled:
+            parents = graph.get(node, ())
+            if node in on_walk or node in suspects or len(parents) > 1:
+                suspects.update(walk)
+                suspects.add(node)
+                break
+            walk.append(node)
+            on_walk.add(node)
+            node = parents[0] if parents else None
+        else:
+            settled.update(walk)
+    if not suspects:
+        return []
+    sub = {n: [p for p in graph.get(n, ()) if p in suspects] for n in suspects}
+    return [c for c in strongly_connected(sub) if len(c) > 1 or c[0] in sub[c[0]]]
 
 
 def strongly_connected(graph: Mapping[str, Sequence[str]]) -> list[list[str]]:
