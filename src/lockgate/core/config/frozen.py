@@ -89,6 +89,8 @@ class JobGraph:
     comes after the jobs it depends on (hard or soft)."""
 
     jobs: tuple[FrozenJob, ...] = ()
+    # the project's `fail-fast` for the pipeline: abort the item's builds on the first failure
+    fail_fast: bool = False
 
     def __len__(self) -> int:
         return len(self.jobs)
