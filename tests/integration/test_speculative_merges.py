@@ -241,6 +241,31 @@ def test_a_commit_already_in_onto_leaves_it_unchanged(
 
 
 @pytest.mark.parametrize("mode", MERGE_MODES)
+def test_a_commit_in_onto_whose_edit_was_reverted_since_is_not_applied_again(
+    repo: Repo, merger: SpeculativeMerger, mode: str
+) -> None:
+    base = repo.commit(None, {"a": "a\n"}, "base")
+    change = repo.edit(base, "change", a="a2\n")
+    tip = repo.edit(change, "revert the change", a="a\n")
+
+    assert merger.apply("demo", tip, step(change), mode) == StepResult(tip)
+
+
+@pytest.mark.parametrize("mode", MERGING)
+def test_a_change_whose_edit_the_tip_already_has_still_gets_its_merge_commit(
+    repo: Repo, merger: SpeculativeMerger, mode: str
+) -> None:
+    base = repo.commit(None, {"a": "a\n"}, "base")
+    change = repo.edit(base, "change", a="a2\n")
+    tip = repo.edit(base, "the same edit, made apart", a="a2\n")
+
+    result = merger.apply("demo", tip, step(change), mode)
+
+    assert result.head is not None
+    assert repo.info(result.head).parents == (tip, change)
+
+
+@pytest.mark.parametrize("mode", MERGE_MODES)
 def test_the_same_inputs_make_the_same_commit_even_after_a_restart(
     repos: RepoStore, repo: Repo, merger: SpeculativeMerger, mode: str
 ) -> None:

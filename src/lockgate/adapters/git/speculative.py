@@ -120,14 +120,6 @@ class _History:
             todo.extend(self.parents[current])
         return seen
 
-    def descends_from(self, sha: str, head: str) -> bool:
-        """Whether `head` is an ancestor of `sha`, for a head that is `onto` or
-        an original commit the state was fast-forwarded to."""
-        below = self.below(sha)
-        if head in self.parents:
-            return head in below
-        return head == self.onto and any(head in self.parents[c] for c in below)
-
     def take(self, sha: str) -> None:
         self.contained |= self.below(sha)
 
@@ -159,13 +151,15 @@ class SpeculativeMerger:
         onto = self._commit(engine, project, onto, "onto").sha
         for step in steps:
             self._commit(engine, project, step.commit, f"change {step.key}")
-        history = self._history(project, onto, [s.commit for s in steps])
-        if mode == "squash-merge":
-            history.squashed = self._squashed_into(engine, onto)
+        history = None
+        if mode in ("squash-merge", "rebase"):
+            history = self._history(project, onto, [s.commit for s in steps])
+            if mode == "squash-merge":
+                history.squashed = self._squashed_into(engine, onto)
         results: list[StepResult] = []
         head = onto
         for step in steps:
-            result = self._apply(engine, history, head, step, mode)
+            result = self._apply(engine, head, step, project=project, history=history, mode=mode)
             results.append(result)
             if result.head is None:
                 break
@@ -173,39 +167,56 @@ class SpeculativeMerger:
         return results
 
     def _apply(
-        self, engine: MergeEngine, history: _History, head: str, step: MergeStep, mode: str
+        self,
+        engine: MergeEngine,
+        head: str,
+        step: MergeStep,
+        *,
+        project: str,
+        history: _History | None,
+        mode: str,
     ) -> StepResult:
-        if history.contains(step.commit):
-            return StepResult(head)
         change = engine.commit(step.commit)
+        if change.sha == head:
+            return StepResult(head)
         if mode in _MERGING or (mode == "cherry-pick" and len(change.parents) > 1):
-            return self._merge(engine, history, head, change, step)
+            return self._merge(project, engine, head, change, step)
+        if mode == "cherry-pick":
+            if self._contains(project, engine, head, change):
+                return StepResult(head)
+            return self._pick(engine, head, change, change)
+        assert history is not None
+        if history.contains(change.sha):
+            return StepResult(head)
         if mode == "squash-merge":
             return self._squash(engine, history, head, change, step)
-        if mode == "cherry-pick":
-            return self._pick(engine, head, change, change)
         return self._rebase(engine, history, head, change)
 
     def _merge(
-        self,
-        engine: MergeEngine,
-        history: _History,
-        head: str,
-        change: CommitInfo,
-        step: MergeStep,
+        self, project: str, engine: MergeEngine, head: str, change: CommitInfo, step: MergeStep
     ) -> StepResult:
-        if head not in history.parents and head != history.onto:
-            fast_forward = False  # a commit made here is no ancestor of an uploaded one
-        else:
-            fast_forward = history.descends_from(change.sha, head)
-        history.take(change.sha)
-        if fast_forward:
-            return StepResult(change.sha)
         merged = engine.merge(head, change.sha)
+        # Only a merge that gives the head's tree can be of a change the head contains,
+        # and only one that gives the change's tree can be a fast-forward: git is asked
+        # about the history just then, which spares a process start on every other merge.
         if not merged.clean:
             return StepResult(None, merged.conflicts)
+        if merged.tree == engine.commit(head).tree and self.repos.is_ancestor(
+            project, change.sha, head
+        ):
+            return StepResult(head)
+        if merged.tree == change.tree and self.repos.is_ancestor(project, head, change.sha):
+            return StepResult(change.sha)
         message = f"Merge change {step.key}: {_line(step.message)}\n"
         return StepResult(self._write(engine, merged.tree, [head, change.sha], message, change))
+
+    def _contains(self, project: str, engine: MergeEngine, head: str, change: CommitInfo) -> bool:
+        merged = engine.merge(head, change.sha)
+        return (
+            merged.clean
+            and merged.tree == engine.commit(head).tree
+            and self.repos.is_ancestor(project, change.sha, head)
+        )
 
     def _squash(
         self,
