@@ -164,11 +164,13 @@ class MergeEngine:
             body = out.read(int(header[2]) + 1)[:-1]
         if header[1] != "commit":
             raise GitError(f"{sha} is a {header[1]}, not a commit")
-        made = parse_commit(header[0], body)
+        return self._remember(parse_commit(header[0], body))
+
+    def _remember(self, commit: CommitInfo) -> CommitInfo:
         if len(self._commits) >= _COMMIT_CACHE_SIZE:
             self._commits.pop(next(iter(self._commits)))
-        self._commits[made.sha] = made
-        return made
+        self._commits[commit.sha] = commit
+        return commit
 
     def write_commit(
         self,
@@ -184,7 +186,9 @@ class MergeEngine:
         lines.append(f"author {signature(author)}")
         lines.append(f"committer {signature(committer)}")
         body = ("\n".join(lines) + "\n\n" + message).encode()
-        return self.write_object("commit", body)
+        sha = self.write_object("commit", body)
+        self._remember(parse_commit(sha, body))
+        return sha
 
     def write_object(self, kind: str, body: bytes) -> str:
         data = f"{kind} {len(body)}\0".encode() + body

@@ -2,27 +2,31 @@
 items ahead and the item's own change, merged in queue order with the
 project's merge mode, then frozen as refs the executor fetches.
 
-Engine, chosen by measuring (``python -m benchmarks.speculative_merge``, a
+Engine, chosen by measuring (``python -m benchmarks.speculative_merge``: a
 generated repository of 20k commits and 5k files with a commit-graph, 20
-changes; git 2.39.5, 2 cores):
+changes on bases 20 to 400 commits behind the tip; git 2.39.5, 2 shared cores;
+see docs/benchmarks.md):
 
+- a work tree, ``git merge --no-ff`` per step (how Zuul's merger works):
+  about 48 ms a merge, plus 0.4-1.3 s for ``git worktree add``;
 - one ``git merge-tree --write-tree`` and one ``git commit-tree`` spawn per
-  merge: about 5 ms a merge, almost all of it process start and repository
+  merge: about 9 ms a merge, nearly all of it process start and repository
   open;
-- one long-lived ``git merge-tree --stdin`` per repository, reading commits
-  through a long-lived ``git cat-file --batch`` and writing the merge commits
-  as loose objects from Python: about 0.5 ms a merge;
-- a work tree (``git merge --no-ff`` per step, the way Zuul's merger works):
-  about 50 ms a merge, plus the clone.
+- one long-lived ``git merge-tree --stdin`` per repository, commits read
+  through a long-lived ``git cat-file --batch`` and merge commits written as
+  loose objects from Python (`MergeEngine`): about 0.9 ms a merge for the
+  20th item's whole state, 0.6 ms for its step alone onto the 19th's.
 
-So the merger keeps the two processes per repository (`MergeEngine`) and
-spawns only once per call: one ``git rev-list --parents --boundary`` of the
-step commits against ``onto``, which answers at once which commits ``onto``
-already contains, which can be fast-forwarded to and which original commits a
-rebase has to replay. git 2.39's merge-tree has no ``--merge-base``, so a
-3-way merge over a chosen base (cherry-pick, rebase) goes through the
-throwaway commit of `lockgate.adapters.git.merges`: the current head's tree
-with the picked commit's parent as its only parent.
+So the merger keeps those two processes per repository. A process start
+(about 5 ms, the whole cost of a merge otherwise) is paid only to ask git about
+history, and only when a merge's tree makes it a question: a change the head
+contains merges to the head's own tree, and a change that can be
+fast-forwarded to merges to the change's tree; any other result rules both out.
+``rebase`` and ``squash-merge`` need which of the change's commits the head
+lacks, and ask ``git rev-list --parents`` once per call. git 2.39's merge-tree
+has no ``--merge-base``, so a 3-way merge over a chosen base (cherry-pick,
+rebase) goes through the throwaway commit of `lockgate.adapters.git.merges`:
+the head's tree with the picked commit's parent as its only parent.
 
 Merge modes, as Zuul's merger runs them (``git merge``, ``git cherry-pick``,
 ``git merge --squash`` + ``git commit``, ``git rebase``):
@@ -38,9 +42,13 @@ Merge modes, as Zuul's merger runs them (``git merge``, ``git cherry-pick``,
 - ``cherry-pick``: the change's own diff (against its parent) applied onto the
   head, keeping its author and message; a merge commit is merged instead, and a
   diff that is already in the head adds nothing (Zuul backs the empty commit
-  out).
+  out). Like ``git cherry-pick``, it does not bring the change's parents along:
+  a child merges cleanly behind its parent's item, or once the parent landed.
 - ``squash-merge``: one commit whose tree is the merge of the head and the
-  change, with the head as its only parent.
+  change, with the head as its only parent. Its message names the squashed
+  commit (``Squashed-Commit:``), so that a child squashed later, in this call
+  or another, merges over its parent rather than over the branch: git's own
+  squash sees the parent's edits on both sides and may conflict.
 - ``rebase``: the change's commits that the head does not contain, replayed one
   by one; commits whose parent is already the head are kept as they are (git
   rebase fast-forwards over them) and commits that become empty are dropped.
