@@ -89,6 +89,9 @@ class JobGraph:
     comes after the jobs it depends on (hard or soft)."""
 
     jobs: tuple[FrozenJob, ...] = ()
+    # the project-pipeline's `fail-fast`: abort the item's other builds on the
+    # first voting failure
+    fail_fast: bool = False
 
     def __len__(self) -> int:
         return len(self.jobs)
