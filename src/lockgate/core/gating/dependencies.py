@@ -84,5 +84,6 @@ def transitive_needs(keys: Iterable[str], pool: Mapping[str, Change]) -> list[st
 
 
 def needed_by(key: str, pool: Mapping[str, Change]) -> list[Change]:
-    """The changes in the pool that need `key` directly, in pool order."""
-    return [c for c in pool.values() if key in c.needs]
+    """The changes in the pool that need `key` directly, oldest change first, as
+    the review server lists them."""
+    return sorted((c for c in pool.values() if key in c.needs), key=lambda c: c.number)

@@ -163,13 +163,11 @@ def outcomes(ctx: Ctx, bs: Buildset) -> list[JobOutcome]:
 
 def holding_following(ctx: Ctx, item: Item) -> bool:
     """Whether an item ahead has a hold-following-changes job that has not
-    succeeded (or has no job graph yet, so may have one)."""
+    succeeded. An item ahead without a job graph yet holds nothing, as in Zuul."""
     for ahead in ctx.state.chain(item)[:-1]:
         if not ahead.live:
             continue
         bs = buildset(ctx, ahead)
-        if bs.merge in ("new", "pending"):
-            return True
         if bs.graph is None:
             continue
         for job in bs.graph.jobs:

@@ -103,7 +103,7 @@ UNKNOWN_DEPENDENCY = "This change depends on a change that could not be found: {
 TOO_MANY_DEPENDENCIES = (
     "This change has {count} dependencies, more than the tenant's max-dependencies of {max}."
 )
-MERGE_FAILURE = "Build succeeded, but the change could not be merged: {error}"
+MERGE_FAILURE = "This change was not merged by the code review system: {error}"
 
 
 def config_error_reason(errors: Sequence[str]) -> str:
