@@ -164,7 +164,7 @@ def _members(
     if spec is None or not spec.allow_circular_dependencies:
         _notice(ctx, pipeline, change, CYCLE_FORBIDDEN.format(project=change.project))
         return None
-    return [pool[k] for k in cycle]
+    return sorted((pool[k] for k in cycle), key=lambda c: c.number)
 
 
 def _add_dependent(

@@ -121,7 +121,8 @@ class TenantGate:
     def status(self, now: float) -> dict[str, Any]:
         from lockgate.core.gating.status import tenant_status
 
-        return tenant_status(self._state, self._layout, now)
+        status: dict[str, Any] = tenant_status(self._state, self._layout, now)
+        return status
 
 
 def _refresh(ctx: Ctx, pool: dict[str, Change], event: TriggerEvent) -> None:
