@@ -84,3 +84,29 @@ def report_message(
     if pipeline.footer_message:
         paragraphs.append(pipeline.footer_message.strip())
     return "\n\n".join(p for p in paragraphs if p)
+
+
+# Why an item is reported as failing when none of its own jobs failed, in the
+# words Zuul users know.
+NEEDS_FAILED = "This change depends on a change that failed to merge."
+MISSING_REQUIREMENT = "This change is unable to merge due to a missing merge requirement."
+BAD_CONFIG_AHEAD = "This change depends on a change with an invalid configuration."
+CYCLE_FAILED = "This change is part of a dependency cycle that failed."
+CYCLE_FORBIDDEN = (
+    "Dependency cycle detected and project {project} doesn't allow circular dependencies."
+)
+NOT_SHARED_QUEUE = (
+    "Change {need} in project {need_project} does not share a change queue with "
+    "{change} in project {project}."
+)
+UNKNOWN_DEPENDENCY = "This change depends on a change that could not be found: {footer}"
+TOO_MANY_DEPENDENCIES = (
+    "This change has {count} dependencies, more than the tenant's max-dependencies of {max}."
+)
+MERGE_FAILURE = "This change was not merged by the code review system: {error}"
+
+
+def config_error_reason(errors: Sequence[str]) -> str:
+    """The errors a change's proposed configuration has, one per paragraph, each
+    with its file, line and column."""
+    return "This change has configuration errors:\n\n" + "\n\n".join(errors)
