@@ -66,10 +66,8 @@ def test_a_new_site_writes_its_gating_section(tmp_path: Path) -> None:
         ('enabled = "maybe"', "gating.enabled: Input should be a valid boolean"),
     ],
 )
-def test_bad_gating_keys_are_refused_with_the_key(
-    tmp_path: Path, table: str, message: str
-) -> None:
+def test_bad_gating_keys_are_refused_with_the_key(tmp_path: Path, table: str, message: str) -> None:
     site = site_with(tmp_path, f"[gating]\n{table}\n")
-    with pytest.raises(SiteError, match="lockgate.toml") as raised:
+    with pytest.raises(SiteError, match=r"lockgate\.toml") as raised:
         site.load()
     assert message in str(raised.value)
