@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lockgate.adapters.config_yaml import YamlSyntaxError, load_yaml, read_yaml
+from lockgate.core.config.parse import parse_config
 from lockgate.core.config.source import ConfigList, ConfigMap, Mark, Source, Tagged
 
 SOURCE = Source("org/project", "master", "zuul.d/jobs.yaml", trusted=False)
@@ -100,3 +103,21 @@ def test_syntax_errors_name_the_file_line_and_column(text: str, mark: Mark, word
 def test_an_empty_file_is_none() -> None:
     assert load_yaml("", SOURCE) is None
     assert load_yaml("# only a comment\n", SOURCE) is None
+
+
+_YAML_PIECES = st.sampled_from(
+    ["- ", "job:", " name: a", "\n", "  ", "[", "]", "{", "}", ": ", "&x ", "*x", "<<: ",
+     "!override ", "!encrypted/pkcs1-oaep ", "!bad ", "'", '"', "#", "\t", "---", "? ", "1",
+     "null", ",", "\x07"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_YAML_PIECES, max_size=30).map("".join))
+def test_arbitrary_text_is_read_or_rejected_with_a_position(text: str) -> None:
+    value, error = read_yaml(text, SOURCE)
+    if error is not None:
+        assert error.where.mark.line >= 1 and error.where.mark.column >= 1
+        return
+    parsed = parse_config(value, SOURCE, connections={"gerrit": "gerrit"})
+    assert all(e.render() for e in parsed.errors)

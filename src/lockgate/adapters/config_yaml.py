@@ -32,6 +32,8 @@ from lockgate.core.config.source import (
 ZUUL_TAGS = ("!override", "!inherit", "!encrypted/pkcs1-oaep")
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_PLAIN_TAGS: dict[str, str] = {}
+_PLAIN_TAGS_LIMIT = 100_000
 _STR_TAG = "tag:yaml.org,2002:str"
 
 
@@ -54,6 +56,21 @@ def _mark(node: Node) -> Mark:
 
 class _Loader(yaml.CSafeLoader):
     source: Source
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        # The composer asks for the tag of every node; configuration repeats
+        # the same plain scalars (attribute names, job names) thousands of
+        # times, so the regex search of the implicit resolvers is cached.
+        if kind is ScalarNode and implicit[0]:
+            tag = _PLAIN_TAGS.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+                if len(_PLAIN_TAGS) < _PLAIN_TAGS_LIMIT:
+                    _PLAIN_TAGS[value] = tag
+            return tag
+        if kind is ScalarNode:
+            return _STR_TAG
+        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
 
     def construct_object(self, node: Node, deep: bool = False) -> Any:
         # Scalars never take part in recursion and are not worth caching by
