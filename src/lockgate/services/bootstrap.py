@@ -23,6 +23,7 @@ from lockgate.services.clock import Clock, system_clock
 from lockgate.services.comments import CommentService
 from lockgate.services.diffs import DiffService
 from lockgate.services.event_stream import EventStream
+from lockgate.services.gating_setup import ensure_gating
 from lockgate.services.label_views import LabelViews
 from lockgate.services.labels import LabelConfig
 from lockgate.services.permissions import Permissions
@@ -32,6 +33,7 @@ from lockgate.services.rebase import RebaseService
 from lockgate.services.review import ReviewService
 from lockgate.services.reviewers import ReviewerService
 from lockgate.services.submit import SubmitService
+from lockgate.services.tenants import TenantCatalog
 from lockgate.services.uploads import UploadService
 from lockgate.services.votes import ReviewPoster
 from lockgate.services.webhooks import Webhook, WebhookService
@@ -63,6 +65,7 @@ class Services:
     rebase: RebaseService
     events: EventStream
     webhooks: WebhookService
+    tenants: TenantCatalog
     # Proves to the server that a git hook call comes from a git process it started.
     hook_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
@@ -181,6 +184,7 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
             clock=clock,
             webhooks=[Webhook.from_settings(site, hook) for hook in settings.webhooks],
         ),
+        tenants=TenantCatalog(site, settings, projects),
     )
 
 
@@ -207,9 +211,22 @@ def open_site(path: Path, *, clock: Clock = system_clock) -> Services:
             f"lockgate's {status.head}; migrate it with: lockgate db upgrade --site {site.root}"
         )
     services = build_services(site, settings, engine, clock)
-    # A site made before access control existed gets All-Projects' defaults now.
+    # A site made before access control existed gets All-Projects' defaults now,
+    # and one made before gating its CI account, config project and tenants file.
     services.access.ensure_defaults()
+    _ensure_gating(services)
     return services
+
+
+def _ensure_gating(services: Services) -> None:
+    ensure_gating(
+        services.site,
+        services.settings,
+        accounts=services.accounts,
+        projects=services.projects,
+        repos=services.repos,
+        clock=services.clock,
+    )
 
 
 @dataclass(frozen=True)
@@ -226,7 +243,8 @@ def init_site(
     database_url: str = "sqlite:///db/lockgate.db",
     clock: Clock = system_clock,
 ) -> InitResult:
-    """Create a site: settings, migrated database, repos folder, admin account."""
+    """Create a site: settings, migrated database, repos folder, admin account,
+    and what gating needs (CI account, config project, tenants file)."""
     site = Site(path)
     if site.exists():
         raise SiteError(
@@ -254,4 +272,5 @@ def init_site(
     site.credentials_file.touch(mode=0o600)
     site.credentials_file.chmod(0o600)
     site.credentials_file.write_text(f"username=admin\npassword={password}\n")
+    _ensure_gating(services)
     return InitResult(services, password)
