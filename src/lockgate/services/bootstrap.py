@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import urllib.parse
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from lockgate.services.comments import CommentService
 from lockgate.services.diffs import DiffService
 from lockgate.services.event_stream import EventStream
 from lockgate.services.gating_setup import ensure_gating
+from lockgate.services.gate_inputs import GateInputs
+from lockgate.services.gate_reporter import GateReporter
 from lockgate.services.label_views import LabelViews
 from lockgate.services.labels import LabelConfig
 from lockgate.services.permissions import Permissions
@@ -66,12 +69,29 @@ class Services:
     events: EventStream
     webhooks: WebhookService
     tenants: TenantCatalog
+    gate_inputs: GateInputs
     # Proves to the server that a git hook call comes from a git process it started.
     hook_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
     @property
     def public_url(self) -> str:
         return self.settings.server.url
+
+    def gate_reporter(self, account: str, connections: Collection[str]) -> GateReporter:
+        """The scheduler's reporter, posting as `account` for pipelines' reporters
+        of `connections` (the names this review server has in their config)."""
+        return GateReporter(
+            engine=self.engine,
+            review=self.review,
+            writer=self.writer,
+            labels=self.labels,
+            permissions=self.permissions,
+            comments=self.comments,
+            submit=self.submit,
+            accounts=self.accounts,
+            account=account,
+            connections=connections,
+        )
 
     async def start_background(self) -> None:
         """Start the work that runs beside requests (webhook deliveries)."""
@@ -185,6 +205,7 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
             webhooks=[Webhook.from_settings(site, hook) for hook in settings.webhooks],
         ),
         tenants=TenantCatalog(site, settings, projects),
+        gate_inputs=GateInputs(engine=engine, labels=labels, server_url=settings.server.url),
     )
 
 

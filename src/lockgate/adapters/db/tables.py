@@ -126,6 +126,10 @@ patch_sets = Table(
     Column("description", Text),
     UniqueConstraint("change_number", "number"),
     Index("ix_patch_sets_commit_sha", "commit_sha"),
+    # The patch sets whose parent is a commit: a change's git children, which
+    # the gate enqueues behind it. Nearly every commit has one parent, so the
+    # column equals that parent's sha.
+    Index("ix_patch_sets_parents", "parents"),
 )
 
 patch_set_files = Table(
@@ -367,4 +371,18 @@ gate_builds = Table(
     Index("ix_gate_builds_tenant_queued", "tenant", "queued"),
     Index("ix_gate_builds_buildset", "buildset"),
     Index("ix_gate_builds_job", "tenant", "job"),
+# --- the gating scheduler's port to the review server ---
+
+# Reports the CI account has carried out, by the gating core's report id, so
+# that a report issued again after a crash is not posted twice. The row is
+# written in the transaction that posts the review; `merged` and `error` once
+# a submitting report's submit has been tried (NULL: not tried yet, or the
+# report does not submit).
+gate_reports = Table(
+    "gate_reports",
+    metadata,
+    Column("report_id", String(255), primary_key=True),
+    Column("done_at", BigInteger, nullable=False),
+    Column("merged", Boolean),
+    Column("error", Text),
 )
