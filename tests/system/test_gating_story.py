@@ -40,14 +40,12 @@ def test_a_new_change_is_checked_and_gets_verified_plus_one(gate: GateHarness) -
 def test_three_approved_changes_are_tested_on_each_other_and_merge_in_order(
     gate: GateHarness,
 ) -> None:
-    gate.executor.hold_jobs_in_build = True
     a = gate.change("org/project", "A")
     b = gate.change("org/project", "B")
     c = gate.change("org/project", "C")
-    gate.settle()
-    gate.executor.release()
     gate.settle()  # the check pipeline's builds
     checked = len(gate.history())
+    gate.executor.hold_jobs_in_build = True
     for change in (a, b, c):
         gate.approve(change)
     gate.settle()
@@ -106,7 +104,7 @@ def test_a_broken_zuul_yaml_in_a_change_is_reported_on_it_with_file_and_line(
     gate.settle()
     [report] = gate.reports(broken)
     assert "Verified-1" in report
-    assert ".zuul.yaml:3:5" in report and "parrent" in report
+    assert "org/project/.zuul.yaml@master:3:5" in report and "parrent" in report
     assert gate.vote(fine, "Verified") == 1
 
 

@@ -24,6 +24,9 @@ from lockgate.services.clock import Clock, system_clock
 from lockgate.services.comments import CommentService
 from lockgate.services.diffs import DiffService
 from lockgate.services.event_stream import EventStream
+from lockgate.services.executor_port import Executor
+from lockgate.services.gate_api import GateApi
+from lockgate.services.gating import Gating, NoExecutor, build_gating
 from lockgate.services.gating_setup import ensure_gating
 from lockgate.services.gate_inputs import GateInputs
 from lockgate.services.gate_reporter import GateReporter
@@ -70,6 +73,9 @@ class Services:
     webhooks: WebhookService
     tenants: TenantCatalog
     gate_inputs: GateInputs
+    # The gating scheduler and its parts; None when `[gating] enabled = false`.
+    gating: Gating | None = None
+    gate_api: GateApi | None = None
     # Proves to the server that a git hook call comes from a git process it started.
     hook_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
@@ -93,18 +99,37 @@ class Services:
             connections=connections,
         )
 
+    @property
+    def gating_connection(self) -> str:
+        return self.settings.gating.connection
+
+    @property
+    def public_host(self) -> str:
+        return urllib.parse.urlsplit(self.settings.server.url).hostname or "localhost"
+
     async def start_background(self) -> None:
-        """Start the work that runs beside requests (webhook deliveries)."""
+        """Start the work that runs beside requests (webhook deliveries, the scheduler)."""
         await self.webhooks.start()
+        if self.gating is not None:
+            await self.gating.start()
 
     async def stop_background(self) -> None:
+        if self.gating is not None:
+            await self.gating.stop()
         await self.webhooks.stop()
 
     def close(self) -> None:
         self.engine.dispose()
 
 
-def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock) -> Services:
+def build_services(
+    site: Site,
+    settings: Settings,
+    engine: Engine,
+    clock: Clock,
+    *,
+    executor: Executor | None = None,
+) -> Services:
     repos = RepoStore(site.git_dir)
     event_log = watch_event_log(engine)
     accounts = AccountService(engine, clock)
@@ -138,7 +163,7 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
     # The committer of the commits a submit makes, as Gerrit's server identity.
     host = urllib.parse.urlsplit(settings.server.url).hostname or "localhost"
     server_ident = (settings.server.name, f"{settings.server.name}@{host}")
-    return Services(
+    services = Services(
         site,
         settings,
         engine,
@@ -207,9 +232,29 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
         tenants=TenantCatalog(site, settings, projects),
         gate_inputs=GateInputs(engine=engine, labels=labels, server_url=settings.server.url),
     )
+    if settings.gating.enabled:
+        gating = build_gating(
+            engine=engine,
+            signal=event_log,
+            repos=repos,
+            catalog=services.tenants,
+            inputs=services.gate_inputs,
+            reporter=services.gate_reporter(
+                settings.gating.ci_account, [settings.gating.connection]
+            ),
+            executor=executor or NoExecutor(),
+            settings=settings.gating,
+            server_ident=server_ident,
+            clock=clock,
+        )
+        services.gating = gating
+        services.gate_api = GateApi(engine, gating, clock)
+    return services
 
 
-def open_site(path: Path, *, clock: Clock = system_clock) -> Services:
+def open_site(
+    path: Path, *, clock: Clock = system_clock, executor: Executor | None = None
+) -> Services:
     """The services of an existing site whose database schema matches this code."""
     site = Site(path)
     settings = site.load()
@@ -231,7 +276,7 @@ def open_site(path: Path, *, clock: Clock = system_clock) -> Services:
             f"the database of {site.root} is at schema {status.current}, older than this "
             f"lockgate's {status.head}; migrate it with: lockgate db upgrade --site {site.root}"
         )
-    services = build_services(site, settings, engine, clock)
+    services = build_services(site, settings, engine, clock, executor=executor)
     # A site made before access control existed gets All-Projects' defaults now,
     # and one made before gating its CI account, config project and tenants file.
     services.access.ensure_defaults()
@@ -263,6 +308,7 @@ def init_site(
     url: str | None = None,
     database_url: str = "sqlite:///db/lockgate.db",
     clock: Clock = system_clock,
+    executor: Executor | None = None,
 ) -> InitResult:
     """Create a site: settings, migrated database, repos folder, admin account,
     and what gating needs (CI account, config project, tenants file)."""
@@ -281,7 +327,7 @@ def init_site(
     settings = site.load()
     engine = make_engine(site.database_url(settings))
     upgrade(engine)
-    services = build_services(site, settings, engine, clock)
+    services = build_services(site, settings, engine, clock, executor=executor)
     services.accounts.ensure_built_in_groups()
     services.projects.ensure_system_projects()
     services.access.ensure_defaults()

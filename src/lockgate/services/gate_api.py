@@ -40,7 +40,7 @@ class GateApi:
 
     def tenants(self) -> list[TenantSummary]:
         out = []
-        for name in self._gating.catalog.tenant_names():
+        for name in [t.name for t in self._gating.catalog.tenants()]:
             tenant = self._gating.catalog.tenant(name)
             items = self._items(name)
             out.append(TenantSummary(name, len(tenant.projects) if tenant else 0, items))
@@ -48,7 +48,7 @@ class GateApi:
 
     def require_tenant(self, tenant: str) -> None:
         if self._gating.catalog.tenant(tenant) is None:
-            known = ", ".join(self._gating.catalog.tenant_names()) or "none"
+            known = ", ".join([t.name for t in self._gating.catalog.tenants()]) or "none"
             raise NotFound(f"no tenant {tenant!r} (tenants: {known})")
 
     def status(self, tenant: str) -> dict[str, Any]:

@@ -373,6 +373,7 @@ class GateInputs:
                     and is_current
                     and record.submittable
                 ),
+                missing_labels=tuple(r.label.name for r in record.unmet),
             )
         return result
 

@@ -6,8 +6,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from sqlalchemy import Engine
+
+from lockgate.adapters.db.event_signal import EventLogSignal
+from lockgate.adapters.git.repos import RepoStore
 from lockgate.adapters.git.speculative import SpeculativeMerger
+from lockgate.adapters.site import GatingSettings
 from lockgate.core.gating.actions import StartBuild
+from lockgate.services.clock import Clock
+from lockgate.services.config_loading import ConfigReader, site_connections
 from lockgate.services.executor_port import BuildSink, Executor
 from lockgate.services.gate_inputs import GateInputs
 from lockgate.services.gate_merger import GateMerger
@@ -48,7 +55,7 @@ class Gating:
     def reload(self) -> None:
         """Re-read the tenants and every tenant's layout (an admin's full reconfigure)."""
         self.catalog.refresh()
-        for tenant in self.catalog.tenant_names():
+        for tenant in [t.name for t in self.catalog.tenants()]:
             self.layouts.reload(tenant)
             self.scheduler.reconfigure(tenant)
 
@@ -59,4 +66,44 @@ class Gating:
         self.scheduler.stop()
 
 
-__all__ = ["Gating", "NoExecutor", "SpeculativeMerger"]
+def build_gating(
+    *,
+    engine: Engine,
+    signal: EventLogSignal | None,
+    repos: RepoStore,
+    catalog: TenantCatalog,
+    inputs: GateInputs,
+    reporter: GateReporter,
+    executor: Executor,
+    settings: GatingSettings,
+    server_ident: tuple[str, str],
+    clock: Clock,
+) -> Gating:
+    connections = site_connections(settings.connection)
+    reader = ConfigReader(repos, connections)
+    layouts = LayoutService(repos, catalog, reader)
+    merger = GateMerger(repos, SpeculativeMerger(repos, server_ident), layouts)
+    scheduler = GateScheduler(
+        engine=engine,
+        signal=signal,
+        catalog=catalog,
+        layouts=layouts,
+        inputs=inputs,
+        merger=merger,
+        reporter=reporter,
+        executor=executor,
+        repos=repos,
+        connection=settings.connection,
+        clock=clock,
+    )
+    return Gating(
+        catalog=catalog,
+        layouts=layouts,
+        inputs=inputs,
+        merger=merger,
+        reporter=reporter,
+        executor=executor,
+        scheduler=scheduler,
+        ci_account=settings.ci_account,
+        connection=settings.connection,
+    )

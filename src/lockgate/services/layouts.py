@@ -61,7 +61,7 @@ class LayoutService:
         with self._lock:
             self._generation += 1
             generation = f"{tenant}:{self._generation}"
-        layout = build_layout(definition, configs, generation=generation)
+        layout = build_layout(definition, configs, generation)
         with self._lock:
             self._layouts[tenant] = layout
             self._tips[tenant] = {(p.name, b): c for (p, b, c) in tips}

@@ -23,9 +23,11 @@ from sqlalchemy import Connection, Engine
 from lockgate.adapters.db import event_store, gate_store
 from lockgate.adapters.db.engine import read_transaction, write_transaction
 from lockgate.adapters.db.event_signal import EventLogSignal
+from lockgate.adapters.git.repos import RepoStore
+from lockgate.core.config.layout import Layout
 from lockgate.core.gating.actions import CancelBuild, GateAction, MergeRequest, Report, StartBuild
 from lockgate.core.gating.changes import Ref
-from lockgate.core.gating.codec import state_from_dict, state_to_dict
+from lockgate.core.gating.codec import from_dict, to_dict
 from lockgate.core.gating.cron import CronError, next_fire, parse_cron
 from lockgate.core.gating.events import (
     BuildCompleted,
@@ -83,6 +85,7 @@ class GateScheduler:
         merger: GateMerger,
         reporter: GateReporter,
         executor: Executor,
+        repos: RepoStore,
         connection: str,
         clock: Clock,
     ) -> None:
@@ -94,6 +97,7 @@ class GateScheduler:
         self._merger = merger
         self._reporter = reporter
         self._executor = executor
+        self._repos = repos
         self._connection = connection
         self._clock = clock
         self._gates: dict[str, TenantGate] = {}
@@ -119,11 +123,11 @@ class GateScheduler:
         if lost:
             log.info("%d builds of the previous run were lost; they run again", lost)
         pending: list[_Work] = []
-        for tenant in self._catalog.tenant_names():
+        for tenant in [t.name for t in self._catalog.tenants()]:
             layout = self._layouts.layout(tenant)
             state = saved.get(tenant)
             gate = TenantGate(
-                tenant, layout, None if state is None else state_from_dict(state, layout)
+                tenant, layout, None if state is None else from_dict(state)
             )
             self._gates[tenant] = gate
             if state is not None:
@@ -190,13 +194,13 @@ class GateScheduler:
                 for _seq, trigger in triggers:
                     if trigger is None:
                         continue
-                    for tenant in self._catalog.tenants_of(trigger.project):
+                    for tenant in self._catalog.tenant_of(trigger.project):
                         self._reconfigure_if_needed(conn, work, tenant, trigger, now)
                         self._handle(conn, work, tenant, trigger, now)
                 now_us = int(now * 1_000_000)
                 for tenant in work:
                     gate_store.save_state(
-                        conn, tenant, state_to_dict(self._gates[tenant].state), now_us
+                        conn, tenant, to_dict(self._gates[tenant].state), now_us
                     )
                 if stored:
                     gate_store.set_cursor(conn, stored[-1].seq)
@@ -359,12 +363,12 @@ class GateScheduler:
                         due.extend((tenant, e) for e in self._timer_events(layout, name))
         return due
 
-    def _timer_events(self, layout: LayoutService | object, pipeline: str) -> list[TriggerEvent]:
+    def _timer_events(self, layout: Layout, pipeline: str) -> list[TriggerEvent]:
         events: list[TriggerEvent] = []
-        for project in layout.project_names():  # type: ignore[attr-defined]
-            if layout.queue_for(pipeline, project) is None:  # type: ignore[attr-defined]
+        for project in layout.project_names():
+            if layout.queue_for(pipeline, project) is None or not self._repos.exists(project):
                 continue
-            for ref, sha in sorted(self._inputs.branch_tips(project).items()):
+            for ref, sha in sorted(self._repos.refs(project, "refs/heads/").items()):
                 events.append(
                     TriggerEvent(
                         seq=0,

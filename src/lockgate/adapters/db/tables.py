@@ -371,6 +371,8 @@ gate_builds = Table(
     Index("ix_gate_builds_tenant_queued", "tenant", "queued"),
     Index("ix_gate_builds_buildset", "buildset"),
     Index("ix_gate_builds_job", "tenant", "job"),
+)
+
 # --- the gating scheduler's port to the review server ---
 
 # Reports the CI account has carried out, by the gating core's report id, so
