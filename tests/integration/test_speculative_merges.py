@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from lockgate.adapters.git.merge_engine import MergeEngine
 from lockgate.adapters.git.repos import GitError, RepoStore
 from lockgate.adapters.git.speculative import (
     MERGE_MODES,
@@ -26,20 +27,21 @@ COPYING = ("cherry-pick", "squash-merge", "rebase")
 class Repo:
     """A bare repository whose commits are written file by file."""
 
-    def __init__(self, repos: RepoStore) -> None:
+    def __init__(self, repos: RepoStore, project: str = "demo") -> None:
         self.repos = repos
+        self.project = project
         self.clock = ADA.time
 
     def commit(self, parent: str | None, files: dict[str, str], msg: str) -> str:
         entries = []
         for name, text in sorted(files.items()):
-            blob = self.repos.git("demo", "hash-object", "-w", "--stdin", input=text.encode())
+            blob = self.repos.git(self.project, "hash-object", "-w", "--stdin", input=text.encode())
             entries.append(f"100644 blob {blob.strip()}\t{name}")
-        tree = self.repos.git("demo", "mktree", input=("\n".join(entries) + "\n").encode())
+        tree = self.repos.git(self.project, "mktree", input=("\n".join(entries) + "\n").encode())
         self.clock += 60
         when = Person(ADA.name, ADA.email, self.clock, ADA.tz_minutes)
         return self.repos.create_commit(
-            "demo", tree=tree.strip(), parents=[parent] if parent else [], message=msg + "\n",
+            self.project, tree=tree.strip(), parents=[parent] if parent else [], message=msg + "\n",
             author=when, committer=when,
         )  # fmt: skip
 
@@ -47,11 +49,11 @@ class Repo:
         return self.commit(parent, {**self.files(parent), **changes}, msg)
 
     def files(self, rev: str) -> dict[str, str]:
-        names = self.repos.git("demo", "ls-tree", "-r", "--name-only", rev).split()
-        return {n: self.repos.git("demo", "cat-file", "blob", f"{rev}:{n}") for n in names}
+        names = self.repos.git(self.project, "ls-tree", "-r", "--name-only", rev).split()
+        return {n: self.repos.git(self.project, "cat-file", "blob", f"{rev}:{n}") for n in names}
 
     def info(self, sha: str) -> CommitInfo:
-        [commit] = self.repos.read_commits("demo", [sha])
+        [commit] = self.repos.read_commits(self.project, [sha])
         return commit
 
 
@@ -347,3 +349,31 @@ def test_an_item_name_that_is_not_one_ref_component_is_refused(
 ) -> None:
     with pytest.raises(ValueError, match="invalid item name"):
         merger.publish("demo", item, {})
+
+
+def test_a_git_process_that_failed_is_started_again(repos: RepoStore, repo: Repo) -> None:
+    _base, tip, change = _diverged(repo)
+    engine = MergeEngine(repos.path("demo"))
+    try:
+        with pytest.raises(GitError, match="merge-tree stopped"):
+            engine.merge(tip, "1" * 40)
+        assert engine.merge(tip, change).clean
+    finally:
+        engine.close()
+
+
+def test_a_merger_over_its_limit_of_repositories_starts_their_processes_again(
+    repos: RepoStore, repo: Repo, merger: SpeculativeMerger
+) -> None:
+    repos.create("other")
+    other = Repo(repos, "other")
+    merger.max_repositories = 1
+    _base, tip, change = _diverged(repo)
+    _other_base, other_tip, other_change = _diverged(other)
+
+    first = merger.apply("demo", tip, step(change), "merge")
+    in_other = merger.apply("other", other_tip, step(other_change), "merge")
+    again = merger.apply("demo", tip, step(change), "merge")
+
+    assert first == again and first.head is not None and in_other.head is not None
+    assert repo.files(first.head) == other.files(in_other.head) == {"a": "a2\n", "b": "b2\n"}

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -31,6 +32,7 @@ from lockgate.adapters.git.merges import MergeResult
 from lockgate.adapters.git.repos import GitError, git_env, parse_commit, signature
 from lockgate.core.review.model import CommitInfo, Person
 
+_OBJECT_NAME = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 # A small repository's whole history fits; a large one keeps its hot tips.
 _COMMIT_CACHE_SIZE = 4096
 
@@ -124,7 +126,7 @@ class MergeEngine:
             fields = self._read_record(out)
         # --stdin reports 1 for a clean merge, 0 for one with conflicts.
         status, tree, paths = fields[0], fields[1].decode(), fields[2:]
-        if status not in (b"0", b"1") or len(tree) != len(ours):
+        if status not in (b"0", b"1") or not _OBJECT_NAME.fullmatch(tree):
             raise GitError(f"git merge-tree answered {fields!r} for {ours} {theirs}")
         if status == b"1":
             return MergeResult(tree)

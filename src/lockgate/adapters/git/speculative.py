@@ -133,6 +133,9 @@ class _History:
 
 
 class SpeculativeMerger:
+    # Two git processes stay running for each repository merged in lately.
+    max_repositories = 32
+
     def __init__(self, repos: RepoStore, committer: tuple[str, str]) -> None:
         self.repos = repos
         self.committer = committer
@@ -376,10 +379,16 @@ class SpeculativeMerger:
 
     def _engine(self, project: str) -> MergeEngine:
         with self._lock:
-            engine = self._engines.get(project)
+            engine = self._engines.pop(project, None)
             if engine is None:
-                engine = self._engines[project] = MergeEngine(self.repos.path(project))
-            return engine
+                engine = MergeEngine(self.repos.path(project))
+            self._engines[project] = engine  # the most recently used last
+            idle = []
+            while len(self._engines) > self.max_repositories:
+                idle.append(self._engines.pop(next(iter(self._engines))))
+        for old in idle:
+            old.close()
+        return engine
 
     def _commit(self, engine: MergeEngine, project: str, rev: str, what: str) -> CommitInfo:
         sha = rev if re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", rev) else None
