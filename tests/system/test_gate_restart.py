@@ -32,8 +32,15 @@ def _wait(what: str, done: Callable[[], bool], timeout: float = 90.0) -> None:
 def _scheduler(site: Path, control: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     return subprocess.Popen(
-        [sys.executable, "-m", "lockgate.testing.gate_process", "--site", str(site),
-         "--control", str(control)],
+        [
+            sys.executable,
+            "-m",
+            "lockgate.testing.gate_process",
+            "--site",
+            str(site),
+            "--control",
+            str(control),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -46,7 +53,9 @@ def test_a_killed_scheduler_resumes_the_gate_and_merges_each_change_once(
     site = tmp_path / "site"
     control = tmp_path / "control"
     control.mkdir()
-    harness = GateHarness.create(site, layout=PIPELINES, projects=PROJECTS, database_url=database_url)
+    harness = GateHarness.create(
+        site, layout=PIPELINES, projects=PROJECTS, database_url=database_url
+    )
     changes = [harness.change("org/project", name) for name in ("A", "B", "C")]
     for change in changes:
         harness.approve(change)
@@ -56,7 +65,9 @@ def test_a_killed_scheduler_resumes_the_gate_and_merges_each_change_once(
         with read_transaction(engine) as conn:
             return int(
                 conn.execute(
-                    select(func.count()).select_from(t.gate_builds).where(
+                    select(func.count())
+                    .select_from(t.gate_builds)
+                    .where(
                         t.gate_builds.c.pipeline == "gate",
                         t.gate_builds.c.started.is_not(None),
                         t.gate_builds.c.result.is_(None),
@@ -67,9 +78,9 @@ def test_a_killed_scheduler_resumes_the_gate_and_merges_each_change_once(
     def statuses() -> list[str]:
         with read_transaction(engine) as conn:
             rows = conn.execute(
-                select(t.changes.c.status).where(
-                    t.changes.c.number.in_([c.number for c in changes])
-                ).order_by(t.changes.c.number)
+                select(t.changes.c.status)
+                .where(t.changes.c.number.in_([c.number for c in changes]))
+                .order_by(t.changes.c.number)
             ).scalars()
             return list(rows)
 
@@ -97,7 +108,9 @@ def test_a_killed_scheduler_resumes_the_gate_and_merges_each_change_once(
             .group_by(t.events.c.change_number)
         ).all()
         lost = conn.execute(
-            select(func.count()).select_from(t.gate_builds).where(
+            select(func.count())
+            .select_from(t.gate_builds)
+            .where(
                 t.gate_builds.c.result == "ABORTED",
                 t.gate_builds.c.error.is_not(None),
             )

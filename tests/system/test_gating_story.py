@@ -60,7 +60,12 @@ def test_three_approved_changes_are_tested_on_each_other_and_merge_in_order(
     gate.executor.release("project-merge")
     gate.settle()
     assert sorted(x.changes for x in gate.running()) == [
-        "1,1", "1,1", "1,1 2,1", "1,1 2,1", "1,1 2,1 3,1", "1,1 2,1 3,1",
+        "1,1",
+        "1,1",
+        "1,1 2,1",
+        "1,1 2,1",
+        "1,1 2,1 3,1",
+        "1,1 2,1 3,1",
     ]
     gate.executor.hold_jobs_in_build = False
     gate.executor.release()

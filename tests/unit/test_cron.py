@@ -22,7 +22,9 @@ def fire(spec: str, after: float) -> datetime.datetime:
 
 
 def test_a_nightly_timer_fires_at_two_the_next_morning() -> None:
-    assert fire("0 2 * * *", at(2026, 12, 1, 20, 0)) == datetime.datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
+    assert fire("0 2 * * *", at(2026, 12, 1, 20, 0)) == datetime.datetime(
+        2026, 12, 2, 2, 0, tzinfo=UTC
+    )
 
 
 def test_a_weekly_timer_waits_for_its_weekday_and_sunday_is_zero_or_seven() -> None:

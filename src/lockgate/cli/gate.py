@@ -99,8 +99,13 @@ def _post(args: argparse.Namespace, path: str, body: dict[str, Any]) -> int:
 
 
 def _enqueue(args: argparse.Namespace) -> int:
-    body = {"pipeline": args.pipeline, "change": args.change, "ref": args.ref,
-            "oldrev": args.oldrev, "newrev": args.newrev}
+    body = {
+        "pipeline": args.pipeline,
+        "change": args.change,
+        "ref": args.ref,
+        "oldrev": args.oldrev,
+        "newrev": args.newrev,
+    }
     return _post(args, f"project/{args.project}/enqueue", {k: v for k, v in body.items() if v})
 
 

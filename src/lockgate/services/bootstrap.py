@@ -26,10 +26,10 @@ from lockgate.services.diffs import DiffService
 from lockgate.services.event_stream import EventStream
 from lockgate.services.executor_port import Executor
 from lockgate.services.gate_api import GateApi
-from lockgate.services.gating import Gating, NoExecutor, build_gating
-from lockgate.services.gating_setup import ensure_gating
 from lockgate.services.gate_inputs import GateInputs
 from lockgate.services.gate_reporter import GateReporter
+from lockgate.services.gating import Gating, NoExecutor, build_gating
+from lockgate.services.gating_setup import ensure_gating
 from lockgate.services.label_views import LabelViews
 from lockgate.services.labels import LabelConfig
 from lockgate.services.permissions import Permissions

@@ -72,7 +72,9 @@ class GateApi:
                     for item in head:
                         for ref in item.get("refs", [item]):
                             ident = str(ref.get("id") or "")
-                            if ident == wanted or (wanted is None and ident.split(",")[0] == number):
+                            if ident == wanted or (
+                                wanted is None and ident.split(",", maxsplit=1)[0] == number
+                            ):
                                 found.append(item)
                                 break
         return found
@@ -130,9 +132,7 @@ class GateApi:
         if change:
             snapshot = self._change(change)
             if snapshot.project != project:
-                raise BadRequest(
-                    f"change {change} is in project {snapshot.project}, not {project}"
-                )
+                raise BadRequest(f"change {change} is in project {snapshot.project}, not {project}")
             dependencies = self._gating.inputs.dependencies(snapshot)
             event = Enqueue(pipeline, snapshot, dependencies)
         elif ref:
@@ -142,7 +142,9 @@ class GateApi:
             raise BadRequest('enqueue needs "change" ("N,P") or "ref" (with oldrev and newrev)')
         self._gating.scheduler.admin(tenant, event)
 
-    def dequeue(self, tenant: str, project: str, pipeline: str, *, change: str | None, ref: str | None) -> None:
+    def dequeue(
+        self, tenant: str, project: str, pipeline: str, *, change: str | None, ref: str | None
+    ) -> None:
         self._require_pipeline(tenant, pipeline)
         if not change and not ref:
             raise BadRequest('dequeue needs "change" ("N,P") or "ref"')

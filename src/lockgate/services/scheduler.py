@@ -126,9 +126,7 @@ class GateScheduler:
         for tenant in [t.name for t in self._catalog.tenants()]:
             layout = self._layouts.layout(tenant)
             state = saved.get(tenant)
-            gate = TenantGate(
-                tenant, layout, None if state is None else from_dict(state)
-            )
+            gate = TenantGate(tenant, layout, None if state is None else from_dict(state))
             self._gates[tenant] = gate
             if state is not None:
                 pending.append(_Work(tenant, gate.resume(now)))
@@ -183,8 +181,7 @@ class GateScheduler:
             if not stored and not outcomes:
                 return False
             triggers = [
-                (event.seq, self._inputs.trigger_event(event, self._connection))
-                for event in stored
+                (event.seq, self._inputs.trigger_event(event, self._connection)) for event in stored
             ]
             now = self._now()
             work: dict[str, _Work] = {}
@@ -199,9 +196,7 @@ class GateScheduler:
                         self._handle(conn, work, tenant, trigger, now)
                 now_us = int(now * 1_000_000)
                 for tenant in work:
-                    gate_store.save_state(
-                        conn, tenant, to_dict(self._gates[tenant].state), now_us
-                    )
+                    gate_store.save_state(conn, tenant, to_dict(self._gates[tenant].state), now_us)
                 if stored:
                     gate_store.set_cursor(conn, stored[-1].seq)
             for item in work.values():

@@ -75,10 +75,15 @@ class GateHarness:
         result = init_site(root, database_url=database_url, executor=executor)
         services = result.services
         harness = cls(services, executor)
-        harness.write_config(CONFIG_PROJECT, {"zuul.d/pipelines.yaml": None,
-                                              "zuul.d/jobs.yaml": None,
-                                              "zuul.d/projects.yaml": None,
-                                              "zuul.d/layout.yaml": layout})
+        harness.write_config(
+            CONFIG_PROJECT,
+            {
+                "zuul.d/pipelines.yaml": None,
+                "zuul.d/jobs.yaml": None,
+                "zuul.d/projects.yaml": None,
+                "zuul.d/layout.yaml": layout,
+            },
+        )
         for name, zuul_yaml in projects.items():
             services.projects.create(name, create_empty_commit=True)
             if zuul_yaml is not None:
@@ -120,7 +125,16 @@ class GateHarness:
     ) -> ChangeRef:
         """Upload a new change (patch set 1), on the branch tip or on `parent`'s
         patch set; `depends_on` adds Depends-On footers with the changes' URLs."""
-        return self._upload(project, subject, files, branch, parent, depends_on, body, None)
+        return self._upload(
+            project,
+            subject,
+            files,
+            branch,
+            parent=parent,
+            depends_on=depends_on,
+            body=body,
+            change_key=None,
+        )
 
     def new_patchset(
         self, change: ChangeRef, files: Files | None = None, *, parent: ChangeRef | None = None
@@ -131,17 +145,22 @@ class GateHarness:
             self._subjects[change.number],
             files or {f"ps-{change.number}.txt": f"revision of {change.number}"},
             detail["branch"],
-            parent,
-            (),
-            "",
-            detail["change_key"],
+            parent=parent,
+            depends_on=(),
+            body="",
+            change_key=detail["change_key"],
         )
 
     def approve(self, change: ChangeRef, *, code_review: int = 2, workflow: int = 1) -> None:
         self.review(change, {"Code-Review": code_review, "Workflow": workflow})
 
     def review(
-        self, change: ChangeRef, labels: Mapping[str, int], message: str = "", *, by: Account | None = None
+        self,
+        change: ChangeRef,
+        labels: Mapping[str, int],
+        message: str = "",
+        *,
+        by: Account | None = None,
     ) -> None:
         self.services.reviews.post(
             str(change.number),
@@ -234,6 +253,7 @@ class GateHarness:
         subject: str,
         files: Files | None,
         branch: str,
+        *,
         parent: ChangeRef | None,
         depends_on: Sequence[ChangeRef],
         body: str,
@@ -268,16 +288,16 @@ class GateHarness:
         if reply.results[0] is not None:
             raise AssertionError(f"upload refused: {reply.results[0]}: {reply.messages}")
         with read_transaction(self.services.engine) as conn:
-            row = conn.execute(
-                t.changes.select().where(t.changes.c.change_key == change_key)
-            ).one()
+            row = conn.execute(t.changes.select().where(t.changes.c.change_key == change_key)).one()
             number = int(row.number)
             patchset = int(row.current_patch_set)
         self._subjects[number] = subject
         return ChangeRef(number, patchset)
 
     def _url(self, change: ChangeRef) -> str:
-        return f"{self.services.public_url}c/{self._row(change.number)['project']}/+/{change.number}"
+        return (
+            f"{self.services.public_url}c/{self._row(change.number)['project']}/+/{change.number}"
+        )
 
 
 def _change_ref(change: ChangeRef) -> str:

@@ -225,9 +225,7 @@ async def pipelines(request: Request) -> Response:
                 "manager": pipeline.manager,
                 "description": pipeline.description,
                 "precedence": pipeline.precedence,
-                "triggers": [
-                    {"name": t.connection, "driver": t.driver} for t in pipeline.triggers
-                ],
+                "triggers": [{"name": t.connection, "driver": t.driver} for t in pipeline.triggers],
             }
         )
     return api_json(out)
@@ -290,7 +288,11 @@ async def dequeue(request: Request) -> Response:
     def act() -> None:
         _admin(request)
         _api(request).dequeue(
-            tenant, project, _required(body, "pipeline"), change=body.get("change"), ref=body.get("ref")
+            tenant,
+            project,
+            _required(body, "pipeline"),
+            change=body.get("change"),
+            ref=body.get("ref"),
         )
 
     await run_in_threadpool(act)

@@ -184,9 +184,7 @@ def builds(conn: Connection, where: HistoryFilter) -> list[BuildRow]:
 
 def build(conn: Connection, tenant: str, uuid: str) -> BuildRow | None:
     row = conn.execute(
-        select(t.gate_builds).where(
-            t.gate_builds.c.tenant == tenant, t.gate_builds.c.uuid == uuid
-        )
+        select(t.gate_builds).where(t.gate_builds.c.tenant == tenant, t.gate_builds.c.uuid == uuid)
     ).first()
     return None if row is None else BuildRow(**row._mapping)
 

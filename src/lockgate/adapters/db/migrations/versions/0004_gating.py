@@ -48,9 +48,7 @@ def upgrade() -> None:
         sa.Column("updated", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("uuid", name=op.f("pk_gate_buildsets")),
     )
-    op.create_index(
-        "ix_gate_buildsets_tenant_created", "gate_buildsets", ["tenant", "created"]
-    )
+    op.create_index("ix_gate_buildsets_tenant_created", "gate_buildsets", ["tenant", "created"])
     op.create_index("ix_gate_buildsets_change", "gate_buildsets", ["change", "patchset"])
     op.create_table(
         "gate_builds",
