@@ -60,7 +60,10 @@ class Change:
         `own_labels`, those the pipeline's reporters set themselves."""
         if not self.is_open or not self.is_current or self.wip:
             return False
-        return self.submittable or set(self.missing_labels) <= own_labels
+        if self.submittable:
+            return True
+        # not submittable for no label's sake (a submit rule): nothing the gate can vote fixes it
+        return bool(self.missing_labels) and set(self.missing_labels) <= own_labels
 
     @property
     def is_open(self) -> bool:
