@@ -34,6 +34,7 @@ import itertools
 import json
 import os
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -333,10 +334,29 @@ class World:
         return {(by_id[r.account_id].username, r.label): r.value for r in rows}
 
 
+def wait_for_scheduler(services: Any, timeout: float = 30.0) -> None:
+    """Let the gating scheduler consume the events written so far: it runs
+    beside requests and moves its cursor on its own time, which is no write of
+    the request under test."""
+    gating = services.gating
+    if gating is None:
+        return
+    deadline = time.monotonic() + timeout
+    while not gating.scheduler.settled():
+        if time.monotonic() > deadline:
+            raise AssertionError("the scheduler did not catch up with the event log")
+        time.sleep(0.02)
+    # settled() turns true when the cursor reaches the log's end, before the
+    # step that moved it has returned; one more step's worth of quiet
+    with gating.scheduler.quiet():
+        pass
+
+
 def snapshot(world: World) -> dict[str, Any]:
     """Everything a write could touch: every table's rows, the projects' refs,
     and the repositories on disk."""
     state: dict[str, Any] = {}
+    wait_for_scheduler(world.services)
     with world.services.engine.connect() as conn:
         for table in tables.metadata.sorted_tables:
             rows = conn.execute(select(table)).all()

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from lockgate.adapters.db import tables as t
 from lockgate.adapters.db.engine import read_transaction
 from lockgate.testing.gate_harness import GateHarness
-from tests.system.gating_layouts import PIPELINES, PROJECTS
+from lockgate.testing.gate_layouts import PIPELINES, PROJECTS
 
 
 def _wait(what: str, done: Callable[[], bool], timeout: float = 90.0) -> None:

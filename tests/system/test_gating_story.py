@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from lockgate.testing.gate_harness import GateHarness
-from tests.system.gating_layouts import PIPELINES, PROJECTS
+from lockgate.testing.gate_layouts import PIPELINES, PROJECTS
 
 
 @pytest.fixture

@@ -188,10 +188,14 @@ class GateScheduler:
             with write_transaction(self._engine) as conn:
                 for tenant, outcome in outcomes:
                     self._handle(conn, work, tenant, outcome, now)
+                # which tenants hold a project, asked once per project per step
+                tenants_of: dict[str, list[str]] = {}
                 for _seq, trigger in triggers:
                     if trigger is None:
                         continue
-                    for tenant in self._catalog.tenant_of(trigger.project):
+                    if trigger.project not in tenants_of:
+                        tenants_of[trigger.project] = self._catalog.tenant_of(trigger.project)
+                    for tenant in tenants_of[trigger.project]:
                         self._reconfigure_if_needed(conn, work, tenant, trigger, now)
                         self._handle(conn, work, tenant, trigger, now)
                 now_us = int(now * 1_000_000)
@@ -202,6 +206,11 @@ class GateScheduler:
             for item in work.values():
                 self._dispatch(item)
             return True
+
+    def quiet(self) -> threading.Lock:
+        """Held, no step runs: `with scheduler.quiet(): ...` waits out the step
+        in progress and keeps the next one from starting."""
+        return self._step_lock
 
     def settled(self) -> bool:
         with read_transaction(self._engine) as conn:
