@@ -10,13 +10,15 @@ sitting on the commit of the change before it (a git parent), then appends
 topic-changed, in turn, about open changes). Times reading them back alone
 (the baseline: what the scheduler pays without any translation), then reading
 and translating each with `GateInputs.trigger_event` (its snapshot, what it
-needs transitively and what needs it), with a cold cache and a warm one.
+needs transitively and what needs it), then a hundred at a time with
+`trigger_events`, each with a cold cache and a warm one.
 The scheduler's goal is 500 events/s end to end.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import tempfile
 import time
@@ -69,7 +71,7 @@ def seed(services: Services, changes: int) -> list[int]:
             conn.execute(select(t.patch_sets.c.change_number, t.patch_sets.c.commit_sha)).all()
         )
         open_numbers = [r.number for r in rows if r.status == "NEW"]
-        for before, row in zip(rows, rows[1:], strict=False):
+        for before, row in itertools.pairwise(rows):
             if row.status != "NEW" or before.project != row.project:
                 continue
             if row.number % 5 == 0:
@@ -141,7 +143,10 @@ def run(database_url: str, label: str, changes: int, events: int) -> None:
                     seen += len(page)
                     seq = page[-1].seq
 
-            def translate(inputs: GateInputs) -> Callable[[], int]:
+            def translate(inputs: GateInputs, page_size: int) -> Callable[[], int]:
+                """Read pages of the log and translate them `page_size` events at
+                a time (1: one `trigger_event` per event)."""
+
                 def work() -> int:
                     seen, seq = 0, start
                     while True:
@@ -149,10 +154,14 @@ def run(database_url: str, label: str, changes: int, events: int) -> None:
                             page = events_after(conn, seq, limit=500)
                         if not page:
                             return seen
-                        for stored in page:
-                            event = inputs.trigger_event(stored, "gerrit")
-                            assert event is not None and event.change is not None
-                            seen += 1
+                        for i in range(0, len(page), page_size):
+                            chunk = page[i : i + page_size]
+                            if page_size == 1:
+                                found = [inputs.trigger_event(chunk[0], "gerrit")]
+                            else:
+                                found = inputs.trigger_events(chunk, "gerrit")
+                            assert all(e is not None and e.change is not None for e in found)
+                            seen += len(found)
                         seq = page[-1].seq
 
                 return work
@@ -161,8 +170,19 @@ def run(database_url: str, label: str, changes: int, events: int) -> None:
             inputs = GateInputs(
                 engine=services.engine, labels=services.labels, server_url=services.public_url
             )
-            timed(label, "read + trigger_event (cold cache)", events, translate(inputs), floor)
-            timed(label, "read + trigger_event (warm cache)", events, translate(inputs), floor)
+            timed(label, "read + trigger_event (cold cache)", events, translate(inputs, 1), floor)
+            timed(label, "read + trigger_event (warm cache)", events, translate(inputs, 1), floor)
+            batched = GateInputs(
+                engine=services.engine, labels=services.labels, server_url=services.public_url
+            )
+            for name, cache in (("cold", batched), ("warm", batched)):
+                timed(
+                    label,
+                    f"read + trigger_events x100 ({name} cache)",
+                    events,
+                    translate(cache, 100),
+                    floor,
+                )
             sample = inputs.change(numbers[5 * 3])
             assert sample is not None
             print(

@@ -161,6 +161,7 @@ class GateInputs:
         self._commits: dict[tuple[int, int], _Commit] = {}
         self._change_keys: dict[int, str] = {}  # a change's Change-Id never changes
         self._owners: dict[str, list[gate_reads.CommitOwner]] = {}
+        self._merged: set[int] = set()
         self._dependents = _Dependents(server_url)
 
     # --- snapshots ------------------------------------------------------------
@@ -462,7 +463,9 @@ class GateInputs:
         numbers = {d.number for ds in parsed.values() for d in ds if d.number is not None}
         numbers |= {n for ns in by_key.values() for n in ns}
         numbers |= {o.change_number for os in owners.values() for o in os}
-        named = gate_reads.changes(conn, sorted(numbers))
+        # A merged change stays merged: it is read once.
+        named = gate_reads.changes(conn, sorted(numbers - self._merged))
+        self._merged.update(n for n, r in named.items() if r.status == "MERGED")
         result = {}
         for row, commit in items:
             own = (row.number, commit.row.number)
@@ -470,14 +473,14 @@ class GateInputs:
             unresolved: list[str] = []
             for parent in commit.row.parents:
                 for o in owners.get(parent, ()):
-                    holder = named.get(o.change_number)
-                    if (o.project, o.branch) != (row.project, row.branch) or holder is None:
+                    if (o.project, o.branch) != (row.project, row.branch):
                         continue
-                    if holder.status != "MERGED":
+                    if o.change_number in named and o.change_number not in self._merged:
                         needs.append(f"{o.change_number},{o.patch_set}")
             for dep in parsed[own]:
                 if dep.number is not None:
-                    hits = [dep.number] if dep.number in named else []
+                    known = dep.number in named or dep.number in self._merged
+                    hits = [dep.number] if known else []
                 elif dep.change_id is not None:
                     hits = by_key.get(dep.change_id, [])
                 else:
@@ -485,9 +488,8 @@ class GateInputs:
                 if not hits:
                     unresolved.append(dep.value)
                 for n in hits:
-                    target = named[n]
-                    if target.status != "MERGED":
-                        needs.append(f"{n},{target.current_patch_set}")
+                    if n not in self._merged:
+                        needs.append(f"{n},{named[n].current_patch_set}")
             mine = f"{row.number},{commit.row.number}"
             result[own] = (
                 tuple(
