@@ -3,9 +3,12 @@ with everything the gating core decides on (votes, files, dependencies,
 submittability), and the event log's events translated into trigger events.
 
 Each call reads in one transaction and in a few queries whatever the number of
-changes, since the scheduler asks for a snapshot with every event. What a
-patch set's commit holds (its parents, message, files and Depends-On footers)
-never changes and is read once per process.
+changes, since the scheduler asks for a snapshot with every event; a page of
+events (`trigger_events`) costs about what one does. What a patch set's commit
+holds (its parents, message, files and Depends-On footers) never changes and
+is read once per process, and so is a merged change. The files are those the
+upload recorded with `git diff-tree` against the first parent: no git process
+runs at read time.
 
 Dependencies, as Zuul's Gerrit driver finds them:
 
