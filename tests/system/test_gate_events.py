@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lockgate.adapters.db.event_store import StoredEvent
 from lockgate.core.gating.events import EventApproval, TriggerEvent
 from lockgate.testing.server import LiveServer
 from tests.gitutil import admin, contributor, git
@@ -101,6 +102,13 @@ def test_every_kind_of_review_event_becomes_a_trigger_event(
     assert abandoned.change is not None and abandoned.change.status == "NEW"
     assert abandoned.change.topic == "features" and abandoned.change.hashtags == ("ux",)
 
+    # A page of the log read at once says what each event read alone says.
+    page = log_after(server, start)
+    inputs = server.services.gate_inputs
+    assert inputs.trigger_events(page, "gerrit") == [
+        inputs.trigger_event(e, "gerrit") for e in page
+    ]
+
 
 def test_a_submit_gives_change_merged_and_the_branch_update(
     server: LiveServer, tmp_path: Path
@@ -157,3 +165,48 @@ def test_a_change_event_carries_what_the_change_needs_and_what_needs_it(
     assert list(created.dependencies) == [f"{base.number},1"]
     commented = _one(events, "comment-added")
     assert [c.number for c in commented.needed_by] == [top.number]
+
+
+def test_events_no_trigger_knows_are_left_out(sqlite_server: LiveServer, tmp_path: Path) -> None:
+    server = sqlite_server
+    alice = project(server, tmp_path, APP)
+    pushed = push(alice, "Known")
+    inputs = server.services.gate_inputs
+
+    def stored(kind: str, payload: dict[str, object], number: int | None = None) -> StoredEvent:
+        return StoredEvent(1, kind, 0, {"type": kind, **payload}, APP, number)
+
+    unknown = stored("private-state-changed", {"change": {"number": pushed.number}})
+    review_ref = stored(
+        "ref-updated",
+        {"refUpdate": {"refName": "refs/changes/01/1/1", "project": APP, "newRev": "a" * 40}},
+    )
+    gone = stored("comment-added", {"change": {"number": 424242}, "patchSet": {"number": 1}})
+    no_change = stored("comment-added", {})
+    old_style = stored(
+        "ref-updated",
+        {
+            "refUpdate": {
+                "refName": "master",
+                "project": APP,
+                "oldRev": "a" * 40,
+                "newRev": "b" * 40,
+            }
+        },
+    )
+    odd_votes = stored(
+        "comment-added",
+        {
+            "change": {"number": pushed.number},
+            "approvals": [{"type": "Code-Review", "value": "x"}, "junk", {"value": "1"}],
+        },
+    )
+
+    found = inputs.trigger_events([unknown, review_ref, gone, no_change, old_style, odd_votes], "g")
+
+    assert found[:4] == [None, None, None, None]
+    branch = found[4]
+    assert branch is not None and (branch.ref, branch.branch) == ("refs/heads/master", "master")
+    votes = found[5]
+    assert votes is not None and votes.change is not None and votes.approvals == ()
+    assert votes.change.key == f"{pushed.number},1"

@@ -216,3 +216,20 @@ def test_keys_name_patch_sets_and_missing_ones_are_left_out(
 
     assert list(found) == [f"{pushed.number},1"]
     assert inputs.change(pushed.number, 2) is None
+
+
+def test_dependencies_are_followed_through_every_level(server: LiveServer, tmp_path: Path) -> None:
+    lib = project(server, tmp_path, LIB, "bob")
+    library = push(lib, "Library")
+    app = project(server, tmp_path, APP)
+    base = push(app, "Base", body=f"Depends-On: {server.url}c/+/{library.number}")
+    top = push(app, "Top", on="HEAD")
+    inputs = server.services.gate_inputs
+
+    change = inputs.change(top.number)
+
+    assert change is not None
+    assert sorted(inputs.dependencies(change)) == sorted(
+        [f"{base.number},1", f"{library.number},1"]
+    )
+    assert inputs.dependencies(change)[f"{base.number},1"].needs == (f"{library.number},1",)

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import insert
-
-from lockgate.adapters.db import tables as t
 from lockgate.adapters.db.approval_store import current_votes
 from lockgate.adapters.db.engine import write_transaction
+from lockgate.adapters.db.gate_report_store import record_report
 from lockgate.core.config.objects import ReporterDef
 from lockgate.core.gating.actions import Report
 from lockgate.core.gating.changes import Change
@@ -144,7 +142,7 @@ def test_a_submit_after_a_crash_is_tried_without_a_second_comment(
     reporter = _reporter(server)
     # What a crash between the review's commit and the submit leaves behind.
     with write_transaction(server.services.engine) as conn:
-        conn.execute(insert(t.gate_reports).values(report_id="r-crash", done_at=1))
+        record_report(conn, "r-crash", 1)
 
     done = reporter.report(_report(_snapshot(server, pushed.number), report_id="r-crash"))
 

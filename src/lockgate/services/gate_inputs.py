@@ -3,9 +3,12 @@ with everything the gating core decides on (votes, files, dependencies,
 submittability), and the event log's events translated into trigger events.
 
 Each call reads in one transaction and in a few queries whatever the number of
-changes, since the scheduler asks for a snapshot with every event. What a
-patch set's commit holds (its parents, message, files and Depends-On footers)
-never changes and is read once per process.
+changes, since the scheduler asks for a snapshot with every event; a page of
+events (`trigger_events`) costs about what one does. What a patch set's commit
+holds (its parents, message, files and Depends-On footers) never changes and
+is read once per process, and so is a merged change. The files are those the
+upload recorded with `git diff-tree` against the first parent: no git process
+runs at read time.
 
 Dependencies, as Zuul's Gerrit driver finds them:
 
@@ -31,15 +34,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 
 from lockgate.adapters.db import gate_reads
-from lockgate.adapters.db.account_store import accounts_by_ids
-from lockgate.adapters.db.approval_store import current_votes
 from lockgate.adapters.db.engine import read_transaction
 from lockgate.adapters.db.event_store import StoredEvent, last_seq
 from lockgate.core.gating.changes import Approval, Change, Ref
@@ -162,6 +163,8 @@ class GateInputs:
         self.server_url = server_url
         self._commits: dict[tuple[int, int], _Commit] = {}
         self._change_keys: dict[int, str] = {}  # a change's Change-Id never changes
+        self._owners: dict[str, list[gate_reads.CommitOwner]] = {}
+        self._merged: set[int] = set()
         self._dependents = _Dependents(server_url)
 
     # --- snapshots ------------------------------------------------------------
@@ -182,60 +185,89 @@ class GateInputs:
     def dependencies(self, change: Change) -> dict[str, Change]:
         """Every change `change` needs, directly or through others, keyed "N,P"."""
         with read_transaction(self.engine) as conn:
-            return self._dependencies(conn, change)
+            return self._dependencies(conn, [change])[change.key]
 
     def needed_by(self, change: Change) -> tuple[Change, ...]:
         """Open changes whose current patch set needs `change`: its git children on
         the branch and the changes whose Depends-On names it, by number."""
         with read_transaction(self.engine) as conn:
-            return self._needed_by(conn, change)
+            self._dependents.refresh(conn)
+            return self._needed_by(conn, [change])[change.key]
 
     def trigger_event(self, stored: StoredEvent, connection: str) -> TriggerEvent | None:
         """The event as the pipelines' triggers see it, with the change as it is
         now; None for an event no trigger knows (or about a change gone)."""
-        payload = stored.payload
-        if stored.type == REF_UPDATED:
-            return self._ref_event(stored, connection)
-        if stored.type not in CHANGE_EVENTS:
-            return None
-        number = _int((payload.get("change") or {}).get("number")) or stored.change_number
-        if number is None:
-            log.warning("event %s (%s) names no change; ignored", stored.seq, stored.type)
-            return None
-        patch_set = _int((payload.get("patchSet") or {}).get("number"))
+        return self.trigger_events([stored], connection)[0]
+
+    def trigger_events(
+        self, stored: Sequence[StoredEvent], connection: str
+    ) -> list[TriggerEvent | None]:
+        """`trigger_event` of each, read together: a page of the log costs about
+        what one event does."""
+        wanted: dict[int, tuple[int, int | None]] = {}
+        for i, event in enumerate(stored):
+            if event.type not in CHANGE_EVENTS:
+                continue
+            payload = event.payload
+            number = _int((payload.get("change") or {}).get("number")) or event.change_number
+            if number is None:
+                log.warning("event %s (%s) names no change; ignored", event.seq, event.type)
+                continue
+            wanted[i] = (number, _int((payload.get("patchSet") or {}).get("number")))
+        if not wanted:
+            return [self._ref_event(e, connection) for e in stored]
         with read_transaction(self.engine) as conn:
-            found = self._snapshots(conn, [(number, patch_set)])
-            if not found:
+            if max(e.seq for e in stored) > (self._dependents.seq or 0):
+                # Otherwise the reverse index has seen these events already.
+                self._dependents.refresh(conn)
+            found = self._snapshots(conn, list(wanted.values()))
+            by_number: dict[tuple[int, int | None], Change] = {}
+            for change in found.values():
+                by_number[(change.number, change.patchset)] = change
+                if change.is_current:
+                    by_number[(change.number, None)] = change
+            changes = list({c.key: c for c in by_number.values()}.values())
+            needed_by = self._needed_by(conn, changes)
+            dependencies = self._dependencies(conn, changes)
+        result: list[TriggerEvent | None] = []
+        for i, event in enumerate(stored):
+            if i not in wanted:
+                result.append(self._ref_event(event, connection))
+                continue
+            subject = by_number.get(wanted[i])
+            if subject is None:
                 log.warning(
                     "event %s names change %s,%s which is not here; ignored",
-                    stored.seq,
-                    number,
-                    patch_set,
+                    event.seq,
+                    *wanted[i],
                 )
-                return None
-            [change] = found.values()
-            needed_by = self._needed_by(conn, change)
-            dependencies = self._dependencies(conn, change)
-        actor = payload.get(_ACTOR[stored.type]) or {}
-        return TriggerEvent(
-            seq=stored.seq,
-            type=stored.type,
-            connection=connection,
-            project=change.project,
-            branch=change.branch,
-            ref=change.ref,
-            change=change,
-            username=str(actor.get("username") or ""),
-            email=str(actor.get("email") or ""),
-            comment=str(payload.get("comment") or ""),
-            approvals=_approvals(payload.get("approvals")),
-            needed_by=needed_by,
-            dependencies=dependencies,
-        )
+                result.append(None)
+                continue
+            actor = event.payload.get(_ACTOR[event.type]) or {}
+            result.append(
+                TriggerEvent(
+                    seq=event.seq,
+                    type=event.type,
+                    connection=connection,
+                    project=subject.project,
+                    branch=subject.branch,
+                    ref=subject.ref,
+                    change=subject,
+                    username=str(actor.get("username") or ""),
+                    email=str(actor.get("email") or ""),
+                    comment=str(event.payload.get("comment") or ""),
+                    approvals=_approvals(event.payload.get("approvals")),
+                    needed_by=needed_by[subject.key],
+                    dependencies=dependencies[subject.key],
+                )
+            )
+        return result
 
     # --- the work, in one transaction ------------------------------------------
 
     def _ref_event(self, stored: StoredEvent, connection: str) -> TriggerEvent | None:
+        if stored.type != REF_UPDATED:
+            return None
         update = stored.payload.get("refUpdate") or {}
         ref = str(update.get("refName") or "")
         if not ref:
@@ -265,48 +297,66 @@ class GateInputs:
             email=str(who.get("email") or ""),
         )
 
-    def _dependencies(self, conn: Connection, change: Change) -> dict[str, Change]:
-        found: dict[str, Change] = {}
-        frontier = [k for k in change.needs if k != change.key]
-        while frontier:
-            if len(found) >= MAX_DEPENDENCIES:
-                log.warning(
-                    "change %s needs more than %s changes; the rest are not read",
-                    change.key,
-                    MAX_DEPENDENCIES,
-                )
-                break
+    def _dependencies(
+        self, conn: Connection, changes: Sequence[Change]
+    ) -> dict[str, dict[str, Change]]:
+        """What each of `changes` needs, transitively: read level by level for all
+        of them at once, then walked for each."""
+        loaded: dict[str, Change] = {c.key: c for c in changes}
+        frontier = list(dict.fromkeys(k for c in changes for k in c.needs if k not in loaded))
+        while frontier and len(loaded) < MAX_DEPENDENCIES + len(changes):
             batch = self._snapshots(conn, [parse_key(k) for k in frontier])
-            found.update(batch)
+            loaded.update(batch)
             frontier = list(
-                dict.fromkeys(
-                    k
-                    for dep in batch.values()
-                    for k in dep.needs
-                    if k not in found and k != change.key
-                )
+                dict.fromkeys(k for dep in batch.values() for k in dep.needs if k not in loaded)
             )
-        return found
+        if frontier:
+            log.warning("more than %s changes needed; the rest are not read", MAX_DEPENDENCIES)
+        result: dict[str, dict[str, Change]] = {}
+        for change in changes:
+            found: dict[str, Change] = {}
+            pending = list(change.needs)
+            while pending:
+                key = pending.pop(0)
+                if key == change.key or key in found or key not in loaded:
+                    continue
+                found[key] = loaded[key]
+                pending.extend(loaded[key].needs)
+            result[change.key] = found
+        return result
 
-    def _needed_by(self, conn: Connection, change: Change) -> tuple[Change, ...]:
-        self._dependents.refresh(conn)
-        key = self._change_keys.get(change.number)
-        if key is None:
-            rows = gate_reads.changes(conn, [change.number])
-            if change.number not in rows:
-                return ()
-            key = self._change_keys[change.number] = rows[change.number].change_key
-        candidates = set(
-            gate_reads.open_children(conn, change.project, change.branch, change.commit)
+    def _needed_by(
+        self, conn: Connection, changes: Sequence[Change]
+    ) -> dict[str, tuple[Change, ...]]:
+        """The open changes that need each of `changes` (see `needed_by`); the
+        reverse index is refreshed by the caller."""
+        missing = [c.number for c in changes if c.number not in self._change_keys]
+        for number, row in gate_reads.changes(conn, missing).items():
+            self._change_keys[number] = row.change_key
+        children = gate_reads.open_children(
+            conn, [(c.project, c.branch, c.commit) for c in changes]
         )
-        candidates |= self._dependents.naming(change.number, key)
-        candidates.discard(change.number)
-        if not candidates:
-            return ()
-        snapshots = self._snapshots(conn, [(n, None) for n in sorted(candidates)])
+        candidates: dict[str, set[int]] = {}
+        for change in changes:
+            found = set(children.get((change.project, change.branch, change.commit), ()))
+            key = self._change_keys.get(change.number)
+            if key is not None:
+                found |= self._dependents.naming(change.number, key)
+            found.discard(change.number)
+            candidates[change.key] = found
+        everyone = sorted({n for found in candidates.values() for n in found})
+        snapshots = self._snapshots(conn, [(n, None) for n in everyone])
+        current = {c.number: c for c in snapshots.values()}
         # Only those that need this very patch set: a child of an older one, or
         # a footer naming a change that is merged, does not.
-        return tuple(c for c in snapshots.values() if change.key in c.needs and c.is_open)
+        return {
+            change.key: tuple(
+                current[n]
+                for n in sorted(candidates[change.key])
+                if n in current and current[n].is_open and change.key in current[n].needs
+            )
+            for change in changes
+        }
 
     def _snapshots(
         self, conn: Connection, wanted: Sequence[tuple[int, int | None]]
@@ -327,24 +377,20 @@ class GateInputs:
         if not targets:
             return {}
         present = sorted({r.number for r, _ in targets})
-        tags = gate_reads.hashtags(conn, present)
-        votes = {
-            n: [v for v in vs if v.value != 0] for n, vs in current_votes(conn, present).items()
-        }
-        people = accounts_by_ids(
-            conn,
-            sorted(
-                {r.owner_id for r, _ in targets}
-                | {v.account_id for vs in votes.values() for v in vs}
-            ),
-        )
+        votes = gate_reads.current_votes(conn, present)
         resolved = self._resolve(conn, [(r, commits[(r.number, ps)]) for r, ps in targets])
         result: dict[str, Change] = {}
         for row, ps in targets:
             commit = commits[(row.number, ps)]
             change_votes = votes.get(row.number, [])
-            owner = people.get(row.owner_id)
-            record = submit_record(self.labels.for_project(row.project), change_votes)
+            # The rule labels.submit_records applies, on the votes read above.
+            record = submit_record(
+                self.labels.for_project(row.project),
+                [
+                    Vote(v.account_id, v.label, v.value, row.current_patch_set, v.granted_at)
+                    for v in change_votes
+                ],
+            )
             is_current = ps == row.current_patch_set
             needs, unresolved = resolved[(row.number, ps)]
             result[f"{row.number},{ps}"] = Change(
@@ -355,15 +401,18 @@ class GateInputs:
                 commit=commit.row.commit_sha,
                 ref=change_ref(row.number, ps),
                 url=change_url(self.server_url, row.project, row.number),
-                owner=owner.username if owner else "",
+                owner=row.owner,
                 subject=subject_of(commit.row.message),
                 message=commit.row.message,
                 status=row.status,
                 is_current=is_current,
                 wip=row.work_in_progress,
                 topic=row.topic or "",
-                hashtags=tags.get(row.number, ()),
-                approvals=_approvals_of(change_votes, people),
+                hashtags=row.hashtags,
+                approvals=tuple(
+                    Approval(v.label, v.value, v.username, v.email, v.granted_at / 1_000_000)
+                    for v in change_votes
+                ),
                 files=commit.files,
                 needs=needs,
                 unresolved_needs=unresolved,
@@ -387,9 +436,22 @@ class GateInputs:
             footers = gate_reads.depends_on(conn, list(rows))
             if len(self._commits) + len(rows) > CACHE_SIZE:
                 self._commits.clear()
+                self._owners.clear()
             for key, row in rows.items():
                 self._commits[key] = _Commit(row, files.get(row.id, ()), footers.get(key, ()))
         return {k: self._commits[k] for k in wanted if k in self._commits}
+
+    def _commit_owners(
+        self, conn: Connection, shas: Sequence[str]
+    ) -> dict[str, list[gate_reads.CommitOwner]]:
+        """The patch sets whose commit is each sha. A patch set found is kept (its
+        commit never changes); a sha found in none is asked again next time,
+        since it may be pushed for review later."""
+        missing = [s for s in shas if s not in self._owners]
+        if missing:
+            for owner in gate_reads.commit_owners(conn, missing):
+                self._owners.setdefault(owner.sha, []).append(owner)
+        return {s: self._owners[s] for s in shas if s in self._owners}
 
     def _resolve(
         self, conn: Connection, items: Sequence[tuple[gate_reads.ChangeRow, _Commit]]
@@ -399,16 +461,15 @@ class GateInputs:
             (row.number, c.row.number): [parse_depends_on(v, self.server_url) for v in c.depends_on]
             for row, c in items
         }
-        owners: dict[str, list[gate_reads.CommitOwner]] = {}
-        for owner in gate_reads.commit_owners(
-            conn, sorted({p for _, c in items for p in c.row.parents})
-        ):
-            owners.setdefault(owner.sha, []).append(owner)
+        owners = self._commit_owners(conn, sorted({p for _, c in items for p in c.row.parents}))
         keys = sorted({d.change_id for ds in parsed.values() for d in ds if d.change_id})
         by_key = gate_reads.changes_with_keys(conn, keys)
         numbers = {d.number for ds in parsed.values() for d in ds if d.number is not None}
         numbers |= {n for ns in by_key.values() for n in ns}
-        named = gate_reads.changes(conn, sorted(numbers))
+        numbers |= {o.change_number for os in owners.values() for o in os}
+        # A merged change stays merged: it is read once.
+        named = gate_reads.changes(conn, sorted(numbers - self._merged))
+        self._merged.update(n for n, r in named.items() if r.status == "MERGED")
         result = {}
         for row, commit in items:
             own = (row.number, commit.row.number)
@@ -416,11 +477,14 @@ class GateInputs:
             unresolved: list[str] = []
             for parent in commit.row.parents:
                 for o in owners.get(parent, ()):
-                    if (o.project, o.branch) == (row.project, row.branch) and o.status != "MERGED":
+                    if (o.project, o.branch) != (row.project, row.branch):
+                        continue
+                    if o.change_number in named and o.change_number not in self._merged:
                         needs.append(f"{o.change_number},{o.patch_set}")
             for dep in parsed[own]:
                 if dep.number is not None:
-                    hits = [dep.number] if dep.number in named else []
+                    known = dep.number in named or dep.number in self._merged
+                    hits = [dep.number] if known else []
                 elif dep.change_id is not None:
                     hits = by_key.get(dep.change_id, [])
                 else:
@@ -428,9 +492,8 @@ class GateInputs:
                 if not hits:
                     unresolved.append(dep.value)
                 for n in hits:
-                    target = named[n]
-                    if target.status != "MERGED":
-                        needs.append(f"{n},{target.current_patch_set}")
+                    if n not in self._merged:
+                        needs.append(f"{n},{named[n].current_patch_set}")
             mine = f"{row.number},{commit.row.number}"
             result[own] = (
                 tuple(
@@ -441,22 +504,6 @@ class GateInputs:
                 tuple(dict.fromkeys(unresolved)),
             )
         return result
-
-
-def _approvals_of(votes: Sequence[Vote], people: Mapping[int, Any]) -> tuple[Approval, ...]:
-    found = []
-    for vote in votes:
-        who = people.get(vote.account_id)
-        found.append(
-            Approval(
-                label=vote.label,
-                value=vote.value,
-                username=who.username if who else "",
-                email=(who.email or "") if who else "",
-                granted_on=vote.date / 1_000_000,
-            )
-        )
-    return tuple(found)
 
 
 def _approvals(raw: Any) -> tuple[EventApproval, ...]:

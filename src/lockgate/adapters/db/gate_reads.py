@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, or_, select
+from sqlalchemy import Connection, and_, bindparam, select
 
 from lockgate.adapters.db import tables as t
 
@@ -32,6 +32,21 @@ class ChangeRow:
     topic: str | None
     work_in_progress: bool
     current_patch_set: int
+    owner: str = ""  # username
+    hashtags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VoteRow:
+    """A non-zero vote on a change's current patch set, with its voter."""
+
+    change_number: int
+    account_id: int
+    label: str
+    value: int
+    granted_at: int
+    username: str
+    email: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,23 +74,39 @@ class CommitOwner:
     current_patch_set: int
 
 
-_CHANGES = select(
-    _c.number,
-    _c.project,
-    _c.branch,
-    _c.change_key,
-    _c.owner_id,
-    _c.status,
-    _c.topic,
-    _c.work_in_progress,
-    _c.current_patch_set,
-).where(_c.number.in_(bindparam("numbers", expanding=True)))
-_HASHTAGS = select(t.change_hashtags).where(
-    t.change_hashtags.c.change_number.in_(bindparam("numbers", expanding=True))
+_a = t.accounts.c
+_CHANGES = (
+    select(
+        _c.number,
+        _c.project,
+        _c.branch,
+        _c.change_key,
+        _c.owner_id,
+        _c.status,
+        _c.topic,
+        _c.work_in_progress,
+        _c.current_patch_set,
+        _a.username.label("owner"),
+        t.change_hashtags.c.hashtag,
+    )
+    .outerjoin(t.accounts, _a.id == _c.owner_id)
+    # A row per hashtag: one query instead of two.
+    .outerjoin(t.change_hashtags, t.change_hashtags.c.change_number == _c.number)
+    .where(_c.number.in_(bindparam("numbers", expanding=True)))
+)
+_v = t.approvals.c
+_VOTES = (
+    select(
+        _v.change_number, _v.account_id, _v.label, _v.value, _v.granted_at, _a.username, _a.email
+    )
+    .join(t.changes, and_(_c.number == _v.change_number, _c.current_patch_set == _v.patch_set))
+    .join(t.accounts, _a.id == _v.account_id)
+    .where(_v.change_number.in_(bindparam("numbers", expanding=True)), _v.value != 0)
+    .order_by(_v.change_number, _v.granted_at, _v.account_id, _v.label)
 )
 
 
-def _change(row: Any) -> ChangeRow:
+def _change(row: Any, hashtags: tuple[str, ...]) -> ChangeRow:
     return ChangeRow(
         number=row.number,
         project=row.project,
@@ -86,23 +117,48 @@ def _change(row: Any) -> ChangeRow:
         topic=row.topic,
         work_in_progress=bool(row.work_in_progress),
         current_patch_set=row.current_patch_set,
+        owner=row.owner or "",
+        hashtags=hashtags,
     )
+
+
+def current_votes(conn: Connection, numbers: Sequence[int]) -> dict[int, list[VoteRow]]:
+    """The non-zero votes on each change's current patch set, oldest first."""
+    if not numbers:
+        return {}
+    found: dict[int, list[VoteRow]] = defaultdict(list)
+    for r in conn.execute(_VOTES, {"numbers": sorted(set(numbers))}):
+        found[r.change_number].append(
+            VoteRow(
+                r.change_number,
+                r.account_id,
+                r.label,
+                r.value,
+                r.granted_at,
+                r.username,
+                r.email or "",
+            )
+        )
+    return dict(found)
 
 
 def changes(conn: Connection, numbers: Sequence[int]) -> dict[int, ChangeRow]:
     if not numbers:
         return {}
-    rows = conn.execute(_CHANGES, {"numbers": sorted(set(numbers))})
-    return {row.number: _change(row) for row in rows}
+    first: dict[int, Any] = {}
+    tags: dict[int, list[str]] = defaultdict(list)
+    for row in conn.execute(_CHANGES, {"numbers": sorted(set(numbers))}):
+        first.setdefault(row.number, row)
+        if row.hashtag is not None:
+            tags[row.number].append(row.hashtag)
+    return {n: _change(row, tuple(sorted(tags[n]))) for n, row in first.items()}
 
 
-def hashtags(conn: Connection, numbers: Sequence[int]) -> dict[int, tuple[str, ...]]:
-    if not numbers:
-        return {}
-    found: dict[int, list[str]] = defaultdict(list)
-    for row in conn.execute(_HASHTAGS, {"numbers": sorted(set(numbers))}):
-        found[row.change_number].append(row.hashtag)
-    return {n: tuple(sorted(tags)) for n, tags in found.items()}
+_WITH_KEYS = (
+    select(_c.number, _c.change_key)
+    .where(_c.change_key.in_(bindparam("keys", expanding=True)))
+    .order_by(_c.number)
+)
 
 
 def changes_with_keys(conn: Connection, keys: Sequence[str]) -> dict[str, list[int]]:
@@ -110,10 +166,7 @@ def changes_with_keys(conn: Connection, keys: Sequence[str]) -> dict[str, list[i
     if not keys:
         return {}
     found: dict[str, list[int]] = defaultdict(list)
-    query = select(_c.number, _c.change_key).where(
-        _c.change_key.in_(bindparam("keys", expanding=True))
-    )
-    for row in conn.execute(query.order_by(_c.number), {"keys": sorted(set(keys))}):
+    for row in conn.execute(_WITH_KEYS, {"keys": sorted(set(keys))}):
         found[row.change_key].append(row.number)
     return dict(found)
 
@@ -221,40 +274,35 @@ def commit_owners(conn: Connection, shas: Sequence[str]) -> list[CommitOwner]:
 
 
 _CHILDREN = (
-    select(_c.number)
+    select(_c.number, _c.project, _c.branch, _ps.parents)
     .join(
         t.patch_sets,
         and_(_ps.change_number == _c.number, _ps.number == _c.current_patch_set),
     )
     .where(
+        # The index on parents finds them. A merge commit's children (parents
+        # "a b") are not found: that would take a scan of the branch's changes.
+        _ps.parents.in_(bindparam("shas", expanding=True)),
         _c.status == "NEW",
-        _c.project == bindparam("project"),
-        _c.branch == bindparam("branch"),
-        or_(
-            # One parent: the index on parents finds them.
-            _ps.parents == bindparam("sha"),
-            # A merge commit: the sha among its parents.
-            _ps.parents.like(bindparam("first")),
-            _ps.parents.like(bindparam("other")),
-        ),
     )
     .order_by(_c.number)
 )
 
 
-def open_children(conn: Connection, project: str, branch: str, sha: str) -> list[int]:
-    """Open changes of the branch whose current patch set has `sha` as a parent."""
-    rows = conn.execute(
-        _CHILDREN,
-        {
-            "project": project,
-            "branch": branch,
-            "sha": sha,
-            "first": f"{sha} %",
-            "other": f"% {sha}%",
-        },
-    )
-    return list(rows.scalars())
+def open_children(
+    conn: Connection, commits: Sequence[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], list[int]]:
+    """Open changes whose current patch set's one parent is each (project,
+    branch, sha), on that project's branch."""
+    if not commits:
+        return {}
+    wanted = set(commits)
+    found: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    for row in conn.execute(_CHILDREN, {"shas": sorted({sha for _, _, sha in wanted})}):
+        key = (row.project, row.branch, row.parents)
+        if key in wanted:
+            found[key].append(row.number)
+    return dict(found)
 
 
 _OPEN_DEPENDS_ON = (
