@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from lockgate.core.config.parse_common import unknown_hint
 from lockgate.core.config.source import ConfigError, ConfigList, ConfigMap, Where
 from lockgate.core.config.tenants import (
     CONFIG_CLASSES,
@@ -534,7 +535,7 @@ class _Parser:
                     f"unknown attribute {key!r}",
                     f"{attr}.{key}" if attr else key,
                     context,
-                    hint=f"known here: {', '.join(sorted(allowed))}",
+                    hint=unknown_hint(key, allowed),
                 )
 
     def is_bool(self, body: ConfigMap, key: str, attr: str, context: str) -> bool:
