@@ -126,3 +126,15 @@ def test_the_corpus_details_that_need_zuuls_long_forms() -> None:
     )
     aliased = [j for j in nova.jobs if j.irrelevant_files]
     assert len({j.irrelevant_files for j in aliased}) < len(aliased)  # anchors shared by aliases
+
+
+def test_the_files_that_are_not_configuration_objects_still_read_as_yaml() -> None:
+    from lockgate.adapters.config_yaml import load_yaml
+    from lockgate.core.config.source import Source
+
+    for name in ("zuul/main.yaml", "zuul/site-variables.yaml"):
+        path = CORPUS / "openstack-project-config" / name
+        value = load_yaml(
+            path.read_bytes(), Source("openstack/project-config", "master", name, True)
+        )
+        assert value, name

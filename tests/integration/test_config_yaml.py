@@ -88,6 +88,7 @@ def test_a_duplicate_key_is_an_error_at_the_second_key() -> None:
         ("a: 1\nb: \x07\n", Mark(2, 4), "control characters are not allowed"),
         ("---\na: 1\n---\nb: 2\n", Mark(3, 1), "expected a single document"),
         ("? [1]\n: 2\n", Mark(1, 3), "a key must be a plain value"),
+        ("a:\n  <<: 1\n", Mark(2, 7), "a merge key (<<) takes a mapping"),
     ],
 )
 def test_syntax_errors_name_the_file_line_and_column(text: str, mark: Mark, words: str) -> None:

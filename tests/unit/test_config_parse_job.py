@@ -292,7 +292,7 @@ def test_an_unknown_attribute_names_the_closest_valid_one() -> None:
     assert error.message == "unknown attribute"
     assert error.hint.startswith("did you mean 'timeout'? valid attributes: abstract,")
     assert error.render().startswith(
-        'org/project/zuul.d/test.yaml@master:3:5: job "unit": job.timout: unknown attribute'
+        'org/project/zuul.d/test.yaml@master:3:5 job "unit": job.timout: unknown attribute'
     )
 
 

@@ -54,11 +54,13 @@ def _connections(values: list[str]) -> dict[str, str]:
 
 
 def render(error: ConfigError) -> str:
-    line = error.render()
-    if error.severity == "error":
-        return line
+    """`file:line:col: [warning: ]context: attribute: message (hint)`, the
+    form compilers print, so editors and CI logs link to the position."""
     where = str(error.where)
-    return f"{where}: {error.severity}: {line[len(where) + 2 :]}"
+    rest = error.render()[len(where) + 1 :]
+    if error.severity != "error":
+        return f"{where}: {error.severity}: {rest}"
+    return f"{where}: {rest}"
 
 
 def _check(args: argparse.Namespace) -> int:

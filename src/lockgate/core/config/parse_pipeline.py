@@ -35,7 +35,7 @@ GERRIT_EVENTS = (
     "hashtags-changed",
     "topic-changed",
 )
-ZUUL_EVENTS = ("parent-change-enqueued", "project-change-merged")
+ZUUL_EVENTS = ("parent-change-enqueued", "project-change-merged", "image-build", "image-validate")
 GIT_EVENTS = ("ref-updated",)
 _AGE = re.compile(r"^\d+[smhdw]?$")
 
@@ -323,11 +323,13 @@ def _trigger(
             jitter = checker.integer(item, "jitter", f"{attribute}.jitter", minimum=0)
             fields["options"] = {"jitter": jitter}
     elif driver == "zuul":
-        checker.keys(item, ("event", "pipeline"), attribute)
+        checker.keys(item, ("event", "pipeline", "debug"), attribute)
         if checker.required(item, "event", attribute):
             fields["events"] = _events(checker, item, attribute, ZUUL_EVENTS)
         if "pipeline" in item:
             fields["pipelines"] = checker.strings(item, "pipeline", f"{attribute}.pipeline")
+        if "debug" in item:
+            fields["options"] = {"debug": checker.boolean(item, "debug", f"{attribute}.debug")}
     elif driver == "git":
         checker.keys(item, ("event", "ref", "ignore-deletes"), attribute)
         if checker.required(item, "event", attribute):

@@ -105,7 +105,7 @@ class ConfigError:
     hint: str = field(default="", compare=False)
 
     def render(self) -> str:
-        parts = [str(self.where), ": "]
+        parts = [str(self.where), " "]
         if self.context:
             parts.append(f"{self.context}: ")
         if self.attribute:
