@@ -268,3 +268,23 @@ def test_lockgate_init_says_where_the_ci_account_and_config_project_are(
     assert "CI account:     zuul" in out and "ci.credentials" in out
     assert "config project: project-config" in out
     assert (tmp_path / "site" / "etc" / "main.yaml").is_file()
+
+
+def test_a_site_with_gating_turned_off_gets_none_of_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as older:
+        older.setattr(bootstrap, "_ensure_gating", lambda services: None)
+        init_site(tmp_path / "site").services.close()
+    settings_file = tmp_path / "site" / "lockgate.toml"
+    settings_file.write_text(
+        settings_file.read_text().replace("[gating]\n", "[gating]\nenabled = false\n")
+    )
+    services = open_site(tmp_path / "site")
+    try:
+        assert services.projects.find(CONFIG_PROJECT) is None
+        assert services.accounts.find("zuul") is None
+        assert not (tmp_path / "site" / "etc" / "main.yaml").exists()
+        assert not (tmp_path / "site" / "ci.credentials").exists()
+    finally:
+        services.close()
