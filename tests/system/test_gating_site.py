@@ -235,3 +235,56 @@ def _rewrite(path: Path, text: str) -> None:
     if path.stat().st_mtime_ns == before:
         time.sleep(0.01)
         path.write_text(text)
+
+
+def test_a_config_project_left_without_its_first_commit_gets_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as older:
+        older.setattr(bootstrap, "_ensure_gating", lambda services: None)
+        old = init_site(tmp_path / "site")
+    # As if the process had stopped between creating the project and its commit.
+    old.services.projects.create(CONFIG_PROJECT)
+    assert old.services.projects.branch_tip(CONFIG_PROJECT, "master") is None
+    old.services.close()
+
+    services = open_site(tmp_path / "site")
+    try:
+        tip = services.projects.branch_tip(CONFIG_PROJECT, "master")
+        assert tip is not None
+        files = git(services.repos.path(CONFIG_PROJECT), "ls-tree", "-r", "--name-only", tip)
+        assert "zuul.d/pipelines.yaml" in files.split()
+    finally:
+        services.close()
+
+
+def test_lockgate_init_says_where_the_ci_account_and_config_project_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lockgate.cli.main import main
+
+    assert main(["init", str(tmp_path / "site"), "--listen", "127.0.0.1:18080"]) == 0
+    out = capsys.readouterr().out
+    assert "CI account:     zuul" in out and "ci.credentials" in out
+    assert "config project: project-config" in out
+    assert (tmp_path / "site" / "etc" / "main.yaml").is_file()
+
+
+def test_a_site_with_gating_turned_off_gets_none_of_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as older:
+        older.setattr(bootstrap, "_ensure_gating", lambda services: None)
+        init_site(tmp_path / "site").services.close()
+    settings_file = tmp_path / "site" / "lockgate.toml"
+    settings_file.write_text(
+        settings_file.read_text().replace("[gating]\n", "[gating]\nenabled = false\n")
+    )
+    services = open_site(tmp_path / "site")
+    try:
+        assert services.projects.find(CONFIG_PROJECT) is None
+        assert services.accounts.find("zuul") is None
+        assert not (tmp_path / "site" / "etc" / "main.yaml").exists()
+        assert not (tmp_path / "site" / "ci.credentials").exists()
+    finally:
+        services.close()

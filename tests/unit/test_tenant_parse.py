@@ -185,7 +185,7 @@ def test_an_unknown_tenant_attribute_is_an_error_at_its_line() -> None:
     assert error.where.mark == Mark(3, 5)
     assert error.attribute == "tenant.max-nodes"
     assert error.context == 'tenant "main"'
-    assert "max-nodes-per-job" in error.hint
+    assert error.hint.startswith("did you mean 'max-nodes-per-job'?")
     assert error.render() == (
         "etc/main.yaml:3:5 tenant \"main\": tenant.max-nodes: unknown attribute 'max-nodes' "
         f"({error.hint})"

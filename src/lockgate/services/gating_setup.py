@@ -19,6 +19,7 @@ from lockgate.core.review.model import Person
 from lockgate.core.review.refs import branch_ref
 from lockgate.services.accounts import SERVICE_USERS, AccountService
 from lockgate.services.clock import Clock
+from lockgate.services.errors import Conflict
 from lockgate.services.projects import ProjectService
 
 CONFIG_PROJECT = "project-config"
@@ -237,12 +238,15 @@ def _ensure_ci_account(site: Site, settings: Settings, accounts: AccountService)
     name = settings.gating.ci_account
     if accounts.find(name) is not None:
         return None
-    account = accounts.create_account(
-        name,
-        full_name="Zuul CI",
-        email=f"{name}@localhost",
-        groups=[SERVICE_USERS],
-    )
+    try:
+        account = accounts.create_account(
+            name,
+            full_name="Zuul CI",
+            email=f"{name}@localhost",
+            groups=[SERVICE_USERS],
+        )
+    except Conflict:
+        return None  # another process opening the site made it first
     password = accounts.set_http_password(account, generate=True)
     assert password is not None
     path = site.ci_credentials_file
@@ -260,13 +264,21 @@ def _ensure_config_project(
     clock: Clock,
 ) -> str | None:
     if projects.find(CONFIG_PROJECT) is not None:
-        return None
-    # Administrators own it through All-Projects; nobody else may push to it.
-    projects.create(
-        CONFIG_PROJECT,
-        description="The site's trusted Zuul configuration: pipelines, base jobs, projects.",
-        branches=[CONFIG_BRANCH],
-    )
+        # A project whose first commit was never written (the process stopped
+        # in between) gets it now; one with any history is the operator's.
+        if projects.branch_tip(CONFIG_PROJECT, CONFIG_BRANCH) is not None:
+            return None
+    else:
+        # Administrators own it through All-Projects; nobody else may push to it.
+        try:
+            projects.create(
+                CONFIG_PROJECT,
+                description="The site's trusted Zuul configuration: "
+                "pipelines, base jobs, projects.",
+                branches=[CONFIG_BRANCH],
+            )
+        except Conflict:
+            return None  # another process opening the site made it first
     tree = _write_tree(repos, CONFIG_PROJECT, config_project_files(settings.gating.connection))
     who = Person(settings.server.name, "lockgate@localhost", clock() // 1_000_000, 0)
     commit = repos.create_commit(

@@ -21,111 +21,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from lockgate.core.config.parse_common import unknown_hint
 from lockgate.core.config.source import ConfigError, ConfigList, ConfigMap, Where
-from lockgate.core.config.tenants import (
-    CONFIG_CLASSES,
-    PROVIDER_CLASSES,
-    TenantDef,
-    TenantProject,
+from lockgate.core.config.tenant_schema import (
+    BOOL_PROJECT_FIELDS,
+    BOOL_TENANT_FIELDS,
+    GROUP_KEYS,
+    INT_TENANT_FIELDS,
+    KNOWN_CLASSES,
+    LIST_TENANT_FIELDS,
+    OTHER_STANZAS,
+    PROJECT_KEYS,
+    REGEX_PROJECT_FIELDS,
+    SOURCE_KEYS,
+    STR_TENANT_FIELDS,
+    TENANT_KEYS,
+    TUPLE_TENANT_FIELDS,
+    UNTRUSTED_PROJECT_KEYS,
 )
-
-KNOWN_CLASSES = CONFIG_CLASSES + PROVIDER_CLASSES
-
-TENANT_KEYS = frozenset(
-    {
-        "name",
-        "source",
-        "max-nodes-per-job",
-        "max-job-timeout",
-        "max-dependencies",
-        "max-changes-per-pipeline",
-        "exclude-unprotected-branches",
-        "exclude-locked-branches",
-        "allowed-triggers",
-        "allowed-reporters",
-        "allowed-labels",
-        "disallowed-labels",
-        "allow-circular-dependencies",
-        "default-parent",
-        "default-ansible-version",
-        "access-rules",
-        "admin-rules",
-        "semaphores",
-        "authentication-realm",
-        "report-build-page",
-        "web-root",
-        "use-nodepool",
-    }
-)
-PROJECT_KEYS = frozenset(
-    {
-        "include",
-        "exclude",
-        "shadow",
-        "exclude-unprotected-branches",
-        "exclude-locked-branches",
-        "extra-config-paths",
-        "load-branch",
-        "include-branches",
-        "exclude-branches",
-        "always-dynamic-branches",
-        "allow-circular-dependencies",
-        "implied-branch-matchers",
-        "allow-base-jobs",
-        "include-provider-config",
-    }
-)
-UNTRUSTED_PROJECT_KEYS = PROJECT_KEYS | {"configure-projects"}
-GROUP_KEYS = frozenset({"include", "exclude", "projects"})
-SOURCE_KEYS = ("config-projects", "untrusted-projects")
-# Stanzas accepted beside `tenant`, with the attributes each may have.
-OTHER_STANZAS: dict[str, frozenset[str]] = {
-    "admin-rule": frozenset({"name", "conditions"}),
-    "authorization-rule": frozenset({"name", "conditions"}),
-    "api-root": frozenset({"authentication-realm", "access-rules"}),
-    "global-semaphore": frozenset({"name", "max"}),
-}
-_BOOL_TENANT = {
-    "exclude-unprotected-branches": "exclude_unprotected_branches",
-    "exclude-locked-branches": "exclude_locked_branches",
-    "allow-circular-dependencies": "allow_circular_dependencies",
-    "report-build-page": "report_build_page",
-    "use-nodepool": "use_nodepool",
-}
-_INT_TENANT = {
-    "max-nodes-per-job": "max_nodes_per_job",
-    "max-job-timeout": "max_job_timeout",
-    "max-dependencies": "max_dependencies",
-    "max-changes-per-pipeline": "max_changes_per_pipeline",
-}
-_LIST_TENANT = {
-    "allowed-triggers": "allowed_triggers",
-    "allowed-reporters": "allowed_reporters",
-    "allowed-labels": "allowed_labels",
-}
-_TUPLE_TENANT = {
-    "disallowed-labels": "disallowed_labels",
-    "access-rules": "access_rules",
-    "admin-rules": "admin_rules",
-    "semaphores": "semaphores",
-}
-_STR_TENANT = {
-    "default-parent": "default_parent",
-    "authentication-realm": "authentication_realm",
-}
-_BOOL_PROJECT = {
-    "exclude-unprotected-branches": "exclude_unprotected_branches",
-    "exclude-locked-branches": "exclude_locked_branches",
-    "allow-circular-dependencies": "allow_circular_dependencies",
-    "implied-branch-matchers": "implied_branch_matchers",
-    "allow-base-jobs": "allow_base_jobs",
-    "include-provider-config": "include_provider_config",
-}
-_REGEX_PROJECT = {
-    "include-branches": "include_branches",
-    "exclude-branches": "exclude_branches",
-    "configure-projects": "configure_projects",
-}
+from lockgate.core.config.tenants import CONFIG_CLASSES, TenantDef, TenantProject
 
 
 def parse_tenants(documents: Iterable[Any]) -> tuple[list[TenantDef], list[ConfigError]]:
@@ -247,23 +161,23 @@ class _Parser:
         self._names[name] = body.at("name")
         self.unknown_keys(body, TENANT_KEYS, "tenant", context)
         values: dict[str, Any] = {}
-        for key, attr in _BOOL_TENANT.items():
+        for key, attr in BOOL_TENANT_FIELDS.items():
             if key in body and self.is_bool(body, key, "tenant", context):
                 values[attr] = body[key]
-        for key, attr in _INT_TENANT.items():
+        for key, attr in INT_TENANT_FIELDS.items():
             if key in body and self.is_count(body, key, "tenant", context):
                 values[attr] = body[key]
-        for key, attr in _LIST_TENANT.items():
+        for key, attr in LIST_TENANT_FIELDS.items():
             if key in body:
                 listed = self.str_list(body, key, "tenant", context)
                 if listed is not None:
                     values[attr] = listed
-        for key, attr in _TUPLE_TENANT.items():
+        for key, attr in TUPLE_TENANT_FIELDS.items():
             if key in body:
                 listed = self.str_list(body, key, "tenant", context)
                 if listed is not None:
                     values[attr] = listed
-        for key, attr in _STR_TENANT.items():
+        for key, attr in STR_TENANT_FIELDS.items():
             if key in body and self.is_str(body, key, "tenant", context):
                 values[attr] = body[key]
         if "default-ansible-version" in body:
@@ -476,7 +390,7 @@ class _Parser:
         excluded = self.classes(options, "exclude", attr, context)
         if excluded is not None:
             classes = classes - excluded
-        for key, field_name in _BOOL_PROJECT.items():
+        for key, field_name in BOOL_PROJECT_FIELDS.items():
             if key in options and self.is_bool(options, key, attr, context):
                 values[field_name] = options[key]
         if "shadow" in options:
@@ -485,7 +399,7 @@ class _Parser:
                 values["shadow"] = shadow
         if "load-branch" in options and self.is_str(options, "load-branch", attr, context):
             values["load_branch"] = options["load-branch"]
-        for key, field_name in _REGEX_PROJECT.items():
+        for key, field_name in REGEX_PROJECT_FIELDS.items():
             if key in options:
                 patterns = self.regex_list(options, key, attr, context)
                 if patterns is not None:
@@ -534,7 +448,7 @@ class _Parser:
                     f"unknown attribute {key!r}",
                     f"{attr}.{key}" if attr else key,
                     context,
-                    hint=f"known here: {', '.join(sorted(allowed))}",
+                    hint=unknown_hint(key, allowed),
                 )
 
     def is_bool(self, body: ConfigMap, key: str, attr: str, context: str) -> bool:
