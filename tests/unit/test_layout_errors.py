@@ -284,8 +284,8 @@ def test_undefined_nodeset_secret_template_and_pipeline_references() -> None:
         ),
         (1, "nodeset", 'nodeset "ghost" is not defined in this tenant'),
         (4, "secrets", 'secret "ghost-secret" is not defined in this tenant'),
-        (20, "project-template", 'project-template "ghost-template" is not defined in this tenant'),
         (20, "pipeline", 'pipeline "deploy" is not defined in this tenant'),
+        (20, "project-template", 'project-template "ghost-template" is not defined in this tenant'),
     ]
     # an undefined semaphore is not an error: it has a max of 1
     assert layout.semaphore_max("undefined-semaphore") == 1

@@ -275,7 +275,7 @@ def _finish(index: Index) -> None:
     # in load order, whichever order the jobs were checked in
     job_errors = [e for errs in checks.ownership_errors.values() for e in errs]
     job_errors.extend(e for errs in checks.errors.values() for e in errs)
-    job_errors.sort(key=place)
+    job_errors.sort(key=lambda e: (place(e), e.context, e.message))
     errors.extend(job_errors)
     errors.extend(template_errors)
     missing = [ref for refs in checks.missing.values() for ref in refs]
@@ -298,7 +298,8 @@ def _missing_errors(
             first[key] = ref
         count[key] = count.get(key, 0) + 1
     out = []
-    for key, ref in sorted(first.items(), key=lambda item: place(item[1].error)):
+    ordered = sorted(first.items(), key=lambda i: (place(i[1].error), i[1].error.message))
+    for key, ref in ordered:
         error = ref.error
         more = count[key] - 1
         if more:

@@ -378,7 +378,8 @@ def _parent_cycles(checks: JobChecks, names: Collection[str]) -> list[tuple[JobV
     out: list[tuple[JobVariant, list[str]]] = []
     for component in looping_components(graph):
         members = set(component)
-        cycle = find_cycle(graph, component[0], members)
+        # named from its first name, so that the message does not depend on check order
+        cycle = find_cycle(graph, min(component), members)
         for name in component:
             for variant in alive[name]:
                 if checks.parents_of[id(variant)] in members:
