@@ -193,6 +193,7 @@ def _known(index: Index) -> Known:
         templates=index.template_names,
         pipelines=index.pipelines,
         nodesets=index.nodesets,
+        flags=index.checks.flags,
     )
 
 
@@ -278,6 +279,8 @@ def _finish(index: Index) -> None:
     job_errors.sort(key=lambda e: (place(e), e.context, e.message))
     errors.extend(job_errors)
     errors.extend(template_errors)
+    for layer in index.layers:
+        errors.extend(index.refs[layer.key].errors)
     missing = [ref for refs in checks.missing.values() for ref in refs]
     for layer in index.layers:
         missing.extend(index.refs[layer.key].missing)

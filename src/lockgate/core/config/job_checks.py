@@ -35,6 +35,33 @@ class MissingRef:
     error: ConfigError
 
 
+# What a final job's later variants, and another project's variants of a
+# protected job, may not set (Zuul's execution attributes). `voting`,
+# `dependencies`, `files`, `branches`, `tags` and the like stay settable.
+EXECUTION_ATTRIBUTES = (
+    "timeout",
+    "post_timeout",
+    "nodeset",
+    "attempts",
+    "pre_run",
+    "run",
+    "post_run",
+    "cleanup_run",
+    "roles",
+    "vars",
+    "extra_vars",
+    "host_vars",
+    "group_vars",
+    "required_projects",
+    "allowed_projects",
+    "override_checkout",
+    "semaphores",
+    "secrets",
+    "ansible_version",
+    "workspace_scheme",
+)
+
+
 _Drop = Callable[[JobVariant, ConfigError | None, "MissingRef | None"], None]
 
 
@@ -46,6 +73,7 @@ class Flags:
     final: bool
     protected: bool
     intermediate: bool
+    sealed: bool = False  # final on every branch: a variant without `branches` is final
 
 
 @dataclass(slots=True)
@@ -128,10 +156,11 @@ def set_variants(
         for v in variants
         if v.origin.project != owner
     ]
-    final = protected = intermediate = False
+    final = protected = intermediate = sealed = False
     for variant in kept:
         job = variant.job
         final = final or bool(job.final)
+        sealed = sealed or (bool(job.final) and not job.branches)
         protected = protected or bool(job.protected)
         intermediate = intermediate or bool(job.intermediate)
         parent = effective_parent(tenant, job)
@@ -143,7 +172,7 @@ def set_variants(
         else:
             checks.children.setdefault(parent, []).append(variant)
         _use(checks, variant, shared)
-    checks.flags[name] = Flags(owner, final, protected, intermediate)
+    checks.flags[name] = Flags(owner, final, protected, intermediate, sealed)
 
 
 def _references(variant: JobVariant) -> Iterable[tuple[str, str]]:

@@ -25,7 +25,7 @@ from lockgate.core.config.objects import JobDef, ParsedConfig, PipelineDef, Proj
 from lockgate.core.config.source import NOWHERE, ConfigError
 from lockgate.core.config.tenants import TenantDef
 from lockgate.core.gating.changes import Subject
-from lockgate.core.gating.layout_view import ConfigProblem, QueueSpec
+from lockgate.core.gating.layout_view import ConfigProblem, LayoutView, QueueSpec
 
 __all__ = ["Layout", "LoadedConfig", "build_layout"]
 
@@ -237,3 +237,8 @@ class Layout:
             layout._index.errors.append(error)
             layout._errors_by_project.setdefault("", []).append(error)
         return layout
+
+
+def as_view(layout: Layout) -> LayoutView:
+    """A layout is what the gating core asks of a tenant (mypy checks it here)."""
+    return layout

@@ -12,7 +12,13 @@ import dataclasses
 from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 
-from lockgate.core.config.job_checks import MissingRef, undefined, undefined_job
+from lockgate.core.config.job_checks import (
+    EXECUTION_ATTRIBUTES,
+    Flags,
+    MissingRef,
+    undefined,
+    undefined_job,
+)
 from lockgate.core.config.layers import Layer, Origin
 from lockgate.core.config.objects import (
     JobUse,
@@ -48,6 +54,7 @@ class Known:
     templates: Container[str]
     pipelines: Container[str]
     nodesets: Container[str]
+    flags: Mapping[str, Flags]
 
 
 @dataclass(slots=True)
@@ -55,6 +62,7 @@ class LayerRefs:
     templates: list[ResolvedTemplate] = field(default_factory=list)
     stanzas: list[ResolvedStanza] = field(default_factory=list)
     missing: list[MissingRef] = field(default_factory=list)
+    errors: list[ConfigError] = field(default_factory=list)
     names: set[tuple[str, str]] = field(default_factory=set)  # (kind, name) looked up
 
 
@@ -134,7 +142,24 @@ def _use_ok(refs: LayerRefs, known: Known, use: JobUse, origin: Origin, context:
         refs.missing.append(MissingRef(origin.project, "job", use.name, error))
         return False
     variant = use.variant
-    if variant is not None and isinstance(variant.nodeset, str):
+    if variant is None:
+        return True
+    flags = known.flags.get(use.name)
+    if flags is not None and (flags.sealed or (flags.protected and flags.owner != origin.project)):
+        why = "final" if flags.sealed else f"protected by {flags.owner}"
+        for attribute in EXECUTION_ATTRIBUTES:
+            if getattr(variant, attribute) is not None:
+                name = attribute.replace("_", "-")
+                refs.errors.append(
+                    ConfigError(
+                        use.where,
+                        f'job "{use.name}" is {why}; this variant may not set {name}',
+                        attribute=name,
+                        context=context,
+                    )
+                )
+                return False
+    if isinstance(variant.nodeset, str):
         refs.names.add(("nodeset", variant.nodeset))
         if variant.nodeset not in known.nodesets:
             error = undefined(use.where, "nodeset", variant.nodeset, f'job "{use.name}"')
