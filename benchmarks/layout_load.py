@@ -1,7 +1,8 @@
 """What a large tenant's layout costs: building it, freezing job graphs, and a
 speculative layout.
 
-    .venv/bin/python -m benchmarks.layout_load [--projects 1500] [--jobs 5000] [--templates 50] [--runs 3]
+    .venv/bin/python -m benchmarks.layout_load [--projects 1500] [--jobs 5000]
+        [--templates 50] [--runs 3]
 
 Generates, as definitions in code (YAML parsing is timed by the config
 loader's own benchmark), an OpenStack-shaped tenant: a config project with
@@ -74,7 +75,11 @@ def generate(projects: int, jobs: int, templates: int) -> tuple[TenantDef, list[
             PipelineDef("post", "independent", where=w, post_review=True),
         ],
         nodesets=[
-            NodesetDef(f"nodes-{i}", nodes=(NodeDef((f"node-{i}",), f"label-{i}"),), where=_where(CONFIG, 10 + i))
+            NodesetDef(
+                f"nodes-{i}",
+                nodes=(NodeDef((f"node-{i}",), f"label-{i}"),),
+                where=_where(CONFIG, 10 + i),
+            )
             for i in range(20)
         ],
         jobs=[
@@ -121,7 +126,12 @@ def generate(projects: int, jobs: int, templates: int) -> tuple[TenantDef, list[
         )
         if j % 10 == 0:
             shared_jobs.append(
-                JobDef(f"shared-{j}", where=_where(SHARED, 5000 + j), branches=("^stable/.*",), voting=False)
+                JobDef(
+                    f"shared-{j}",
+                    where=_where(SHARED, 5000 + j),
+                    branches=("^stable/.*",),
+                    voting=False,
+                )
             )
     shared_templates = [
         ProjectTemplateDef(
@@ -130,11 +140,15 @@ def generate(projects: int, jobs: int, templates: int) -> tuple[TenantDef, list[
             pipelines={
                 "check": ProjectPipelineDef(
                     jobs=tuple(
-                        _use(f"shared-{t * per_template + k}", _where(SHARED, 9000 + t)) for k in range(per_template)
+                        _use(f"shared-{t * per_template + k}", _where(SHARED, 9000 + t))
+                        for k in range(per_template)
                     )
                 ),
                 "gate": ProjectPipelineDef(
-                    jobs=tuple(_use(f"shared-{t * per_template + k}", _where(SHARED, 9000 + t)) for k in range(3))
+                    jobs=tuple(
+                        _use(f"shared-{t * per_template + k}", _where(SHARED, 9000 + t))
+                        for k in range(3)
+                    )
                 ),
             },
         )
@@ -172,7 +186,12 @@ def generate(projects: int, jobs: int, templates: int) -> tuple[TenantDef, list[
             _use(
                 f"shared-{p % shared_count}",
                 stanza_where,
-                JobDef(f"shared-{p % shared_count}", where=stanza_where, voting=False, vars={"inline": True}),
+                JobDef(
+                    f"shared-{p % shared_count}",
+                    where=stanza_where,
+                    voting=False,
+                    vars={"inline": True},
+                ),
             )
         )
         stanza = ProjectDef(
@@ -186,7 +205,11 @@ def generate(projects: int, jobs: int, templates: int) -> tuple[TenantDef, list[
             },
         )
         configs.append(
-            LoadedConfig(tenant.untrusted_projects[p + 1], "master", ParsedConfig(jobs=own, projects=[stanza]))
+            LoadedConfig(
+                tenant.untrusted_projects[p + 1],
+                "master",
+                ParsedConfig(jobs=own, projects=[stanza]),
+            )
         )
     return tenant, configs
 
@@ -254,7 +277,9 @@ def main() -> None:
     spec_s = _median(lambda: layout.with_config(replacement, "speculative"), args.runs)
     speculative = layout.with_config(replacement, "speculative")
     graph_s = _median(
-        lambda: layout.with_config(replacement, "speculative").job_graph("check", _change(target.project.name)),
+        lambda: layout.with_config(replacement, "speculative").job_graph(
+            "check", _change(target.project.name)
+        ),
         args.runs,
     )
     assert isinstance(speculative.job_graph("check", _change(target.project.name)), JobGraph)
@@ -264,20 +289,28 @@ def main() -> None:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 
+    rows = [
+        ("baseline (file every job definition by name)", f"{base_s * 1000:8.1f} ms"),
+        ("build_layout", f"{build_s * 1000:8.1f} ms  ({build_s / base_s:6.1f}x baseline)"),
+        ("peak memory of build_layout (tracemalloc)", f"{peak / 1e6:8.1f} MB"),
+        (
+            "freeze one check graph per project",
+            f"{freeze_s * 1000:8.1f} ms  ({len(names)} graphs, {frozen} jobs, "
+            f"{freeze_s / len(names) * 1e6:.0f} us per graph)",
+        ),
+        (
+            "with_config replacing one project",
+            f"{spec_s * 1000:8.1f} ms  ({spec_s / build_s:6.1%} of a full build)",
+        ),
+        ("  ... and freezing that project's graph", f"{graph_s * 1000:8.1f} ms"),
+        ("build + every graph", f"{build_s + freeze_s:8.2f} s   (goal with parsing: <= 5 s)"),
+    ]
     print(
         f"tenant: {len(tenant.projects)} projects, {job_count} job definitions "
         f"({len(layout.jobs)} jobs), {args.templates} templates"
     )
-    print(f"baseline (file every job definition by name): {base_s * 1000:8.1f} ms")
-    print(f"build_layout:                                 {build_s * 1000:8.1f} ms  ({build_s / base_s:6.1f}x baseline)")
-    print(f"peak memory of build_layout (tracemalloc):    {peak / 1e6:8.1f} MB")
-    print(
-        f"freeze one check graph per project:           {freeze_s * 1000:8.1f} ms  "
-        f"({len(names)} graphs, {frozen} jobs, {freeze_s / len(names) * 1e6:.0f} us per graph)"
-    )
-    print(f"with_config replacing one project:            {spec_s * 1000:8.1f} ms  ({spec_s / build_s:6.1%} of a full build)")
-    print(f"  ... and freezing that project's graph:      {graph_s * 1000:8.1f} ms")
-    print(f"build + every graph:                          {(build_s + freeze_s):8.2f} s   (goal with parsing: <= 5 s)")
+    for label, figure in rows:
+        print(f"{label + ':':47}{figure}")
 
 
 if __name__ == "__main__":

@@ -152,12 +152,31 @@ def test_a_final_job_can_not_have_execution_attributes_changed_but_voting_can() 
     layout = layout_of(t, (CONFIG, config), ("app", app))
     check = layout.job_graph("check", change("app"))
     assert isinstance(check, JobGraph) and check.jobs[0].voting is False
+    error = only_error(layout.errors)
+    assert error.where == at("app", 31)
+    assert error.attribute == "run"
+    assert 'job "sealed" is final' in error.message
+    # the use is dropped, the rest of the stanza stays
+    assert layout.job_graph("gate", change("app")) == JobGraph()
+
+
+def test_a_branch_variant_that_is_final_is_caught_when_the_job_is_frozen() -> None:
+    t = tenant("app")
+    config = standard_config(
+        jobs=[
+            job("sealed", at(CONFIG, 40), run="sealed.yaml"),
+            job("sealed", at(CONFIG, 42), branches="^master$", final=True),
+        ]
+    )
+    app = ParsedConfig(
+        projects=[project("", at("app", 30), gate=[use("sealed", at("app", 31), run="mine.yaml")])]
+    )
+    layout = layout_of(t, (CONFIG, config), ("app", app))
+    assert layout.errors == []
     gate = layout.job_graph("gate", change("app"))
     assert isinstance(gate, ConfigProblem)
     error = only_error(gate.errors)
-    assert error.where == at("app", 31)
-    assert error.attribute == "run"
-    assert "is final" in error.message
+    assert (error.where, error.attribute) == (at("app", 31), "run")
 
 
 def test_a_protected_job_is_only_inherited_and_changed_within_its_project() -> None:
@@ -284,8 +303,8 @@ def test_undefined_nodeset_secret_template_and_pipeline_references() -> None:
         ),
         (1, "nodeset", 'nodeset "ghost" is not defined in this tenant'),
         (4, "secrets", 'secret "ghost-secret" is not defined in this tenant'),
-        (20, "project-template", 'project-template "ghost-template" is not defined in this tenant'),
         (20, "pipeline", 'pipeline "deploy" is not defined in this tenant'),
+        (20, "project-template", 'project-template "ghost-template" is not defined in this tenant'),
     ]
     # an undefined semaphore is not an error: it has a max of 1
     assert layout.semaphore_max("undefined-semaphore") == 1

@@ -239,3 +239,17 @@ def test_an_unknown_pipeline_is_a_problem_not_an_exception() -> None:
     layout = layout_of(tenant("app"))
     assert isinstance(layout.job_graph("nope", change("app")), ConfigProblem)
     assert layout.job_graph("check", change("app")) == JobGraph()
+
+
+def test_a_negated_regex_matches_what_its_pattern_does_not() -> None:
+    class NegatedRegex(str):  # as the parser writes `{regex: ..., negate: true}`
+        __slots__ = ()
+
+    t = tenant("app")
+    app = ParsedConfig(
+        jobs=[job("not-stable", at("app", 1), branches=(NegatedRegex("^stable/"),))],
+    )
+    config = standard_config(projects=[project("app", at(CONFIG, 50), check=["not-stable"])])
+    layout = layout_of(t, (CONFIG, config), ("app", app))
+    assert names(layout, "check", change("app", "master")) == ("not-stable",)
+    assert names(layout, "check", change("app", "stable/1")) == ()

@@ -98,3 +98,45 @@ def test_random_hierarchies_load_and_freeze_to_a_base_job(case: tuple) -> None: 
                 # the graph is ordered: every dependency comes first
                 position = graph.names().index(frozen.name)
                 assert all(graph.names().index(d.name) < position for d in frozen.dependencies)
+
+
+def _summary(layout, t) -> tuple:  # type: ignore[no-untyped-def,type-arg]
+    graphs = []
+    for name in PROJECTS:
+        for branch in BRANCHES:
+            graphs.append(layout.job_graph("check", change(name, branch)))
+    return (
+        sorted(e.render() for e in layout.errors),
+        {name: [d.where for d in defs] for name, defs in layout.jobs.items()},
+        graphs,
+        {p: layout.errors_for(p) for p in (CONFIG, *PROJECTS)},
+    )
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tenants(), st.data())
+def test_a_speculative_layout_equals_a_layout_built_from_scratch(
+    case: tuple, data: st.DataObject
+) -> None:  # type: ignore[type-arg]
+    t, configs = case
+    layout = build_layout(t, configs)
+    position = data.draw(st.integers(0, len(configs) - 1))
+    target = configs[position]
+    name = target.project.name
+    proposed = ParsedConfig(
+        jobs=data.draw(variants(name, 1 if name != CONFIG else 100)),
+        projects=[
+            project(
+                "",
+                at(name, 400, branch=target.branch),
+                check=[use(n, at(name, 401)) for n in NAMES[:3]],
+            )
+        ],
+    )
+    if name == CONFIG:
+        proposed = standard_config(jobs=proposed.jobs)
+    speculative = layout.with_config({(name, target.branch): proposed}, "speculative")
+    rebuilt = build_layout(
+        t, [*configs[:position], loaded(t, name, proposed, target.branch), *configs[position + 1 :]]
+    )
+    assert _summary(speculative, t) == _summary(rebuilt, t)

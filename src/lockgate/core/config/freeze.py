@@ -40,6 +40,7 @@ from lockgate.core.config.frozen import (
     FrozenSecret,
 )
 from lockgate.core.config.index import Index, effective_parent
+from lockgate.core.config.job_checks import EXECUTION_ATTRIBUTES
 from lockgate.core.config.layers import JobVariant, Origin
 from lockgate.core.config.matchers import ItemContext, branch_matches
 from lockgate.core.config.objects import (
@@ -53,31 +54,6 @@ from lockgate.core.config.objects import (
 from lockgate.core.config.source import NOWHERE, ConfigError, Where
 from lockgate.core.config.tenants import TenantDef
 
-# What a final job's later variants, and another project's variants of a
-# protected job, may not set (Zuul's execution attributes). `voting`,
-# `dependencies`, `files`, `branches`, `tags` and the like stay settable.
-EXECUTION_ATTRIBUTES = (
-    "timeout",
-    "post_timeout",
-    "nodeset",
-    "attempts",
-    "pre_run",
-    "run",
-    "post_run",
-    "cleanup_run",
-    "roles",
-    "vars",
-    "extra_vars",
-    "host_vars",
-    "group_vars",
-    "required_projects",
-    "allowed_projects",
-    "override_checkout",
-    "semaphores",
-    "secrets",
-    "ansible_version",
-    "workspace_scheme",
-)
 _REPLACED = (
     "description",
     "voting",

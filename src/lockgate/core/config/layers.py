@@ -86,10 +86,10 @@ class Layer:
     semaphores: list[SemaphoreDef] = field(default_factory=list)
     queues: list[QueueDef] = field(default_factory=list)
     errors: list[ConfigError] = field(default_factory=list)
+    key: tuple[str, str] = ("", "")  # (project, branch)
 
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.project.name, self.branch)
+    def __post_init__(self) -> None:
+        self.key = (self.project.name, self.branch)
 
 
 @dataclass(frozen=True, slots=True)

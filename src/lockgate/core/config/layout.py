@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from lockgate.core.config.frozen import JobGraph
-from lockgate.core.config.index import Index, build_index
+from lockgate.core.config.index import Index, build_index, update_index
 from lockgate.core.config.job_graph import FreezeCache, freeze_job_graph
 from lockgate.core.config.layers import Layer, LoadedConfig, ProjectNames, build_layer
 from lockgate.core.config.matchers import ItemContext
@@ -25,7 +25,7 @@ from lockgate.core.config.objects import JobDef, ParsedConfig, PipelineDef, Proj
 from lockgate.core.config.source import NOWHERE, ConfigError
 from lockgate.core.config.tenants import TenantDef
 from lockgate.core.gating.changes import Subject
-from lockgate.core.gating.layout_view import ConfigProblem, QueueSpec
+from lockgate.core.gating.layout_view import ConfigProblem, LayoutView, QueueSpec
 
 __all__ = ["Layout", "LoadedConfig", "build_layout"]
 
@@ -47,11 +47,17 @@ def build_layout(
 
 
 class Layout:
-    def __init__(self, tenant: TenantDef, layers: Sequence[Layer], generation: str) -> None:
+    def __init__(
+        self,
+        tenant: TenantDef,
+        layers: Sequence[Layer],
+        generation: str,
+        index: Index | None = None,
+    ) -> None:
         self.tenant = tenant
         self._layers = tuple(layers)
         self._generation = generation
-        self._index: Index = build_index(tenant, self._layers)
+        self._index: Index = index if index is not None else build_index(tenant, self._layers)
         self._errors_by_project: dict[str, list[ConfigError]] = {}
         for error in self._index.errors:
             self._errors_by_project.setdefault(error.where.source.project, []).append(error)
@@ -221,7 +227,9 @@ class Layout:
                     position = i
                     break
             layers.insert(position, new)
-        layout = Layout(self.tenant, layers, generation)
+        replaced = {key for key in replacements if self.tenant.project(key[0]) is not None}
+        index = update_index(self.tenant, self._index, layers, replaced)
+        layout = Layout(self.tenant, layers, generation, index)
         for name in extra_errors:
             error = ConfigError(
                 NOWHERE, f'the tenant has no project "{name}"; its configuration is ignored'
@@ -229,3 +237,8 @@ class Layout:
             layout._index.errors.append(error)
             layout._errors_by_project.setdefault("", []).append(error)
         return layout
+
+
+def as_view(layout: Layout) -> LayoutView:
+    """A layout is what the gating core asks of a tenant (mypy checks it here)."""
+    return layout

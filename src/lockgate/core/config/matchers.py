@@ -3,8 +3,8 @@
 Zuul's matchers, as its documentation describes them:
 
 - `branches` regexes are matched with `re.match` (anchored at the start)
-  against the item's branch, and also against its full ref so that a tag
-  variant can say `refs/tags/.*`;
+  against the item's branch, or, for an item with no branch (a tag),
+  against its full ref, so that a tag variant can say `refs/tags/.*`;
 - an *implied* branch matcher (a definition in a branch of an untrusted
   project that has several branches) matches that branch exactly; an item
   with no branch (a tag) matches it, since which branches hold a tag's
@@ -39,10 +39,20 @@ def compile_regex(pattern: str) -> re.Pattern[str] | None:
         return None
 
 
+def _negated(pattern: str) -> bool:
+    # The parser writes `{regex: ..., negate: true}` as a str subclass named
+    # NegatedRegex; it is recognised by name so that this module does not
+    # depend on when that class lands in objects.py.
+    return type(pattern).__name__ == "NegatedRegex"
+
+
 def any_match(patterns: Iterable[str], value: str) -> bool:
+    """Whether one pattern matches `value` at its start (a negated one: does not)."""
     for pattern in patterns:
-        regex = compile_regex(pattern)
-        if regex is not None and regex.match(value):
+        regex = compile_regex(str(pattern))
+        if regex is None:
+            continue
+        if (regex.match(value) is None) == _negated(pattern):
             return True
     return False
 
@@ -71,9 +81,7 @@ def branch_matches(
 ) -> bool:
     """Whether a definition with these `branches` (and implied branch) applies."""
     if branches:
-        if item.branch is not None and any_match(branches, item.branch):
-            return True
-        return any_match(branches, item.ref)
+        return any_match(branches, item.ref if item.branch is None else item.branch)
     if implied_branch is not None and item.branch is not None:
         return implied_branch == item.branch
     return True
