@@ -119,6 +119,8 @@ class Services:
         await self.webhooks.stop()
 
     def close(self) -> None:
+        if self.gating is not None:
+            self.gating.close()
         self.engine.dispose()
 
 

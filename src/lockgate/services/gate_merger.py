@@ -79,6 +79,10 @@ class GateMerger:
             config_errors=dynamic.errors,
         )
 
+    def close(self) -> None:
+        """Stop the long-lived git processes the merges keep per repository."""
+        self._merger.close()
+
     def drop(self, item: str, projects: set[str]) -> None:
         for project in projects:
             self._merger.drop(project, item)

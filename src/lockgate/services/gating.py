@@ -64,6 +64,11 @@ class Gating:
 
     async def stop(self) -> None:
         self.scheduler.stop()
+        self.merger.close()
+
+    def close(self) -> None:
+        """Release what the gate holds when it does not run a loop (tests, CLI)."""
+        self.merger.close()
 
 
 def build_gating(
