@@ -109,6 +109,11 @@ class GateApi:
         self.require_tenant(tenant)
         return self._gating.layouts.layout(tenant)
 
+    def config_errors(self, tenant: str) -> list[Any]:
+        """The tenant's configuration errors, the tenants file's first."""
+        layout = self.layout(tenant)
+        return [*self._gating.catalog.errors, *layout.errors]
+
     def projects(self, tenant: str) -> list[tuple[str, bool]]:
         self.require_tenant(tenant)
         definition = self._gating.catalog.tenant(tenant)

@@ -232,9 +232,9 @@ async def pipelines(request: Request) -> Response:
 
 
 async def config_errors(request: Request) -> Response:
-    layout = await run_in_threadpool(_api(request).layout, path_param(request, "tenant"))
+    errors = await run_in_threadpool(_api(request).config_errors, path_param(request, "tenant"))
     out = []
-    for error in layout.errors:
+    for error in errors:
         source = error.where.source
         out.append(
             {
