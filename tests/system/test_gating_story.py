@@ -152,3 +152,78 @@ def test_recheck_runs_the_check_jobs_again(gate: GateHarness) -> None:
     gate.settle()
     assert len(gate.history()) == 2 * first
     assert len(gate.reports(a)) == 2
+
+
+def test_a_config_project_change_is_only_checked_and_applies_after_it_merges(
+    gate: GateHarness,
+) -> None:
+    added = (
+        "- job:\n    name: project-lint\n"
+        "- project:\n    name: org/project\n    check:\n      jobs:\n        - project-lint\n"
+    )
+    config = gate.change("project-config", "Add a lint job", {"zuul.d/lint.yaml": added})
+    probe = gate.change("org/project", "Probe", depends_on=[config])
+    gate.settle()
+    # not applied speculatively: the probe that depends on it runs the old jobs
+    probe_jobs = {b.name for b in gate.history() if b.has_change(probe.key)}
+    assert probe_jobs == {"project-merge", "project-test1", "project-test2"}
+
+    gate.review(config, {"Code-Review": 2, "Workflow": 1, "Verified": 2})
+    gate.submit(config)
+    gate.settle()  # the merge's events reload the layout
+    after = gate.change("org/project", "After")
+    gate.settle()
+    assert "project-lint" in {b.name for b in gate.history() if b.has_change(after.key)}
+
+
+BROKEN = {
+    "a YAML syntax error": ("- job:\n    name: [broken\n", ".zuul.yaml@master:3:1", "YAML"),
+    "an unknown attribute": ("- job:\n    name: x\n    parrent: base\n", ":3:5", "parrent"),
+    "an undefined parent": ("- job:\n    name: x\n    parent: nowhere\n", ":2:5", "nowhere"),
+    "a dependency cycle": (
+        "- job:\n    name: one\n- job:\n    name: two\n"
+        "- project:\n    check:\n      jobs:\n"
+        "        - one:\n            dependencies: two\n"
+        "        - two:\n            dependencies: one\n",
+        ".zuul.yaml",
+        "one",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN))
+def test_broken_config_in_a_change_is_reported_on_it_and_disturbs_nothing_else(
+    gate: GateHarness, kind: str
+) -> None:
+    text, where, names = BROKEN[kind]
+    broken = gate.change("org/project", "Broken", {".zuul.yaml": text})
+    fine = gate.change("org/project1", "Fine")
+    gate.settle()
+    [report] = gate.reports(broken)
+    assert "Verified-1" in report
+    assert where in report and names in report, report
+    assert not [b for b in gate.history() if b.has_change(broken.key)]
+    assert gate.vote(fine, "Verified") == 1
+    # the tenant's own layout is untouched
+    assert gate.services.gating.layouts.layout("main").errors == []  # type: ignore[union-attr]
+
+
+def test_a_depends_on_a_change_that_does_not_exist_is_reported(gate: GateHarness) -> None:
+    url = f"{gate.services.public_url}c/org/project/+/999"
+    lonely = gate.change("org/project", "Lonely", body=f"Depends-On: {url}")
+    gate.settle()
+    [report] = gate.reports(lonely)
+    assert "999" in report
+    assert not gate.history()
+
+
+def test_cross_project_depends_on_in_check_tests_both_changes_together(
+    gate: GateHarness,
+) -> None:
+    b = gate.change("org/project2", "B")
+    a = gate.change("org/project1", "A", depends_on=[b])
+    gate.settle()
+    on_a = [x for x in gate.history() if x.changes.endswith(a.key)]
+    assert on_a and all(x.changes == f"{b.key} {a.key}" for x in on_a)
+    assert gate.vote(a, "Verified") == 1
+    assert gate.status(a) == "NEW" and gate.status(b) == "NEW"

@@ -29,7 +29,9 @@ from lockgate.core.review.model import Account
 from lockgate.core.review.review_input import ReviewRequest
 from lockgate.services.accounts import ADMINISTRATORS
 from lockgate.services.bootstrap import Services, init_site
+from lockgate.services.clock import Clock, system_clock
 from lockgate.services.push_records import Command
+from lockgate.services.review import LoadOptions
 from lockgate.testing.fake_executor import FakeBuild, FakeExecutor
 from lockgate.testing.seed import Files, _commit
 
@@ -67,12 +69,13 @@ class GateHarness:
         projects: Mapping[str, str | None],
         database_url: str = "sqlite:///db/lockgate.db",
         executor: FakeExecutor | None = None,
+        clock: Clock = system_clock,
     ) -> GateHarness:
         """A new site whose config project holds `layout` (zuul.d/layout.yaml
         replacing the default pipelines) and with `projects`, each with its
         in-repo `.zuul.yaml` text or None."""
         executor = executor or FakeExecutor()
-        result = init_site(root, database_url=database_url, executor=executor)
+        result = init_site(root, database_url=database_url, executor=executor, clock=clock)
         services = result.services
         harness = cls(services, executor)
         harness.write_config(
@@ -171,6 +174,11 @@ class GateHarness:
 
     def comment(self, change: ChangeRef, message: str) -> None:
         self.review(change, {}, message, by=self.owner)
+
+    def submit(self, change: ChangeRef) -> None:
+        """Submit as the core reviewer, outside the gate (as a project owner may)."""
+        [detail] = self.services.review.details([change.number], LoadOptions())
+        self.services.submit.submit(detail.change, self.core)
 
     def abandon(self, change: ChangeRef) -> None:
         self.services.edits.abandon(str(change.number), self.core, None)
