@@ -317,6 +317,7 @@ class GateDriver:
         # as when the scheduler dies between a submit and its ReportDone
         self.lose_report_outcomes = False
         self.double_merges: list[str] = []
+        self.out_of_order_merges: list[str] = []  # merged before a change it needs
         self.untested_merges: list[str] = []
         self._seq = 0
 
@@ -586,6 +587,13 @@ class GateDriver:
                 self._begin(build)
         self.settle()
 
+    def finish_one(self, index: int, result: str) -> None:
+        """End the `index`-th running build (modulo their number) with `result`."""
+        started = [b for b in self.running if b.started]
+        if started:
+            self._finish(started[index % len(started)], result)
+        self.settle()
+
     def running_builds(self) -> list[tuple[str, str]]:
         return [(b.name, b.changes) for b in self.running if b.started]
 
@@ -619,6 +627,8 @@ class GateDriver:
         """Submit: check that what merges is what the voting jobs tested."""
         if change.key in self.merges:
             self.double_merges.append(change.key)
+        if change.needs():
+            self.out_of_order_merges.append(change.key)
         where = (change.project, change.branch)
         expected = self.head(*where, change.key)
         own = [r for r in self.history if r.item == report.item]
