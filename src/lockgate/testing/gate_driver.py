@@ -105,7 +105,9 @@ def check_pipeline(**overrides: Any) -> PipelineDef:
         failure_message="Build failed (check pipeline).",
         triggers=(
             TriggerDef(CONNECTION, "gerrit", events=("patchset-created",)),
-            TriggerDef(CONNECTION, "gerrit", events=("comment-added",), comments=(r"(?i)^\s*recheck",)),
+            TriggerDef(
+                CONNECTION, "gerrit", events=("comment-added",), comments=(r"(?i)^\s*recheck",)
+            ),
         ),
         reporters={"success": _reporter({"Verified": 1}), "failure": _reporter({"Verified": -1})},
     )
@@ -520,7 +522,11 @@ class GateDriver:
 
     def _begin(self, build: FakeBuild) -> None:
         build.started = True
-        self.events.append(BuildStarted(build.action.build, self.now, url=f"https://logs.example/{build.action.build}"))
+        self.events.append(
+            BuildStarted(
+                build.action.build, self.now, url=f"https://logs.example/{build.action.build}"
+            )
+        )
         if not self.hold_jobs_in_build:
             self._finish(build)
 
@@ -536,8 +542,13 @@ class GateDriver:
             self.running.remove(build)
         self._record(build, result)
         self.events.append(
-            BuildCompleted(build.action.build, result, self.now, self.now + 60,
-                           url=f"https://logs.example/{build.action.build}")
+            BuildCompleted(
+                build.action.build,
+                result,
+                self.now,
+                self.now + 60,
+                url=f"https://logs.example/{build.action.build}",
+            )
         )
 
     def _record(self, build: FakeBuild, result: str) -> None:
@@ -567,7 +578,8 @@ class GateDriver:
 
     def _matching(self, job_name: str | None, change: str | None) -> list[FakeBuild]:
         return [
-            b for b in self.running
+            b
+            for b in self.running
             if (job_name is None or b.name == job_name) and (change is None or b.own == change)
         ]
 
@@ -579,7 +591,9 @@ class GateDriver:
                 self._finish(build)
         self.settle()
 
-    def release_queue(self, job_name: str | None = None, change: FakeChange | str | None = None) -> None:
+    def release_queue(
+        self, job_name: str | None = None, change: FakeChange | str | None = None
+    ) -> None:
         """Start builds waiting in the executor's queue, then settle."""
         key = change.key if isinstance(change, FakeChange) else change
         for build in self._matching(job_name, key):

@@ -98,9 +98,9 @@ def test_the_gate_merges_only_what_it_tested_in_queue_order_and_settles(
     assert not d.out_of_order_merges
     # merges follow the order the changes entered their gate queue
     entered: dict[str, int] = {}
-    for n, request in enumerate(d.merge_requests):
-        own = request.changes[-1].key if request.changes else ""
-        entered.setdefault(own, n)
+    for n, report in enumerate(d.reports):
+        if report.pipeline == "gate" and report.action == "start":
+            entered[report.change.key] = n  # a change back in the gate entered again
     by_key = {c.key: c for c in changes}
     for queue in set(QUEUE.values()):
         merged = [k for k in d.merges if QUEUE[by_key[k].project] == queue]

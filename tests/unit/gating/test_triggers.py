@@ -43,7 +43,9 @@ WORKFLOW = ApprovalMatch({"Workflow": (1,)})
 
 
 def test_the_event_type_must_be_listed() -> None:
-    assert trigger_matches(gerrit(events=("patchset-created",)), event("patchset-created"), "p", NOW)
+    assert trigger_matches(
+        gerrit(events=("patchset-created",)), event("patchset-created"), "p", NOW
+    )
     assert not trigger_matches(gerrit(events=("patchset-created",)), event(), "p", NOW)
 
 
@@ -86,7 +88,9 @@ def test_branch_and_ref_regexes() -> None:
 def test_usernames_and_emails_filter_on_the_events_author() -> None:
     assert trigger_matches(gerrit(usernames=("^alice$",)), event(username="alice"), "p", NOW)
     assert not trigger_matches(gerrit(usernames=("^alice$",)), event(username="bob"), "p", NOW)
-    assert trigger_matches(gerrit(emails=("@example.org$",)), event(email="a@example.org"), "p", NOW)
+    assert trigger_matches(
+        gerrit(emails=("@example.org$",)), event(email="a@example.org"), "p", NOW
+    )
     assert not trigger_matches(gerrit(emails=("@example.org$",)), event(email="a@x.com"), "p", NOW)
 
 
@@ -105,7 +109,9 @@ def test_a_deleted_ref_is_ignored_unless_asked_for() -> None:
     gone = Ref("org/app", "refs/heads/old", "a" * 40, ZERO_SHA)
     deleted = event("ref-updated", change=None, ref="refs/heads/old", ref_update=gone)
     assert not trigger_matches(gerrit(events=("ref-updated",)), deleted, "post", NOW)
-    assert trigger_matches(gerrit(events=("ref-updated",), ignore_deletes=False), deleted, "post", NOW)
+    assert trigger_matches(
+        gerrit(events=("ref-updated",), ignore_deletes=False), deleted, "post", NOW
+    )
 
 
 def test_a_timer_trigger_matches_its_own_pipelines_timer_event() -> None:

@@ -75,7 +75,11 @@ def _needs_failing(ctx: Ctx, item: Item, queue: Queue) -> bool:
     for other in ctx.state.queue_items(queue.id):
         if other.id == item.id:
             return False
-        if other.live and needs & set(other.keys) and (other.failing_reasons or other.needs_failing):
+        if (
+            other.live
+            and needs & set(other.keys)
+            and (other.failing_reasons or other.needs_failing)
+        ):
             return True
     return False
 
@@ -90,7 +94,7 @@ def _prepare(ctx: Ctx, item: Item, pipeline: PipelineDef) -> bool:
     changed = False
     if not item.reported_start and bs.graph.jobs:
         item.reported_start = True
-        send(ctx, pipeline, item.id, item.changes, "start", "start")
+        send(ctx, pipeline, item.id, item.changes, "start", kind="start")
         changed = True
     return launch(ctx, item) or changed
 
