@@ -506,7 +506,13 @@ class GateDriver:
         heads: dict[tuple[str, str], str] = {}
         for change in request.changes:
             where = (change.project, change.branch)
-            on_top = [c.key for c in request.changes if (c.project, c.branch) == where]
+            merged = self.tips.get(where, ())
+            # a change ahead that merged since the request was made is in the tip already
+            on_top = [
+                c.key
+                for c in request.changes
+                if (c.project, c.branch) == where and c.key not in merged
+            ]
             heads[where] = self.head(*where, *on_top)
         own = request.changes[-1].key if request.changes else ""
         errors = self.config_errors.get(own, ())
