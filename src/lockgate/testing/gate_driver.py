@@ -496,24 +496,19 @@ class GateDriver:
 
     def _merge(self, request: MergeRequest) -> MergeCompleted:
         keys = [c.key for c in request.changes]
-        for n, change in enumerate(request.changes):
-            seen = set(keys[:n])
-            for (p, b), merged in self.tips.items():
-                if (p, b) == (change.project, change.branch):
-                    seen.update(merged)
-            if any(pair <= seen | {change.key} and change.key in pair for pair in self.conflicts):
+        for n, change in enumerate(request.changes) if self.conflicts else ():
+            seen = {*keys[:n], *self.tips.get((change.project, change.branch), ()), change.key}
+            if any(change.key in pair and pair <= seen for pair in self.conflicts):
                 return MergeCompleted(request.item, request.buildset, conflict=change.key)
-        heads: dict[tuple[str, str], str] = {}
+        on_top: dict[tuple[str, str], list[str]] = {}
         for change in request.changes:
             where = (change.project, change.branch)
-            merged = self.tips.get(where, ())
             # a change ahead that merged since the request was made is in the tip already
-            on_top = [
-                c.key
-                for c in request.changes
-                if (c.project, c.branch) == where and c.key not in merged
-            ]
-            heads[where] = self.head(*where, *on_top)
+            if change.key not in self.tips.get(where, ()):
+                on_top.setdefault(where, []).append(change.key)
+            else:
+                on_top.setdefault(where, [])
+        heads = {where: self.head(*where, *keys) for where, keys in on_top.items()}
         own = request.changes[-1].key if request.changes else ""
         errors = self.config_errors.get(own, ())
         return MergeCompleted(

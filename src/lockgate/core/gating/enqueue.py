@@ -76,6 +76,7 @@ def _new_item(
     ctx.state.items[item.id] = item
     new_buildset(ctx, item)
     queue.items.append(item.id)
+    ctx.touched.add(queue.id)
     return item
 
 

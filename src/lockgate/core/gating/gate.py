@@ -37,6 +37,7 @@ from lockgate.core.gating.jobs import (
     new_buildset,
     release_semaphores,
 )
+from lockgate.core.config.objects import PipelineDef
 from lockgate.core.gating.layout_view import LayoutView
 from lockgate.core.gating.queues import process
 from lockgate.core.gating.reporting import remove_item, report_done
@@ -51,6 +52,7 @@ class TenantGate:
         self._state = state if state is not None else GateState(tenant=tenant)
         self._state.layout_generation = layout.generation
         self._dynamic: dict[str, LayoutView] = {}
+        self._requirements: dict[tuple[int, int], tuple[PipelineDef, Change, bool]] = {}
 
     @property
     def state(self) -> GateState:
@@ -61,12 +63,20 @@ class TenantGate:
         return self._layout
 
     def _ctx(self, now: float) -> Ctx:
-        return Ctx(self._state, self._layout, now, self._dynamic)
+        if len(self._requirements) > 4 * len(self._state.items) + 1000:
+            self._requirements.clear()  # snapshots of items long gone
+        return Ctx(
+            self._state, self._layout, now, self._dynamic, requirement_cache=self._requirements
+        )
 
     def handle(self, event: GateEvent, now: float) -> list[GateAction]:
         ctx = self._ctx(now)
+        only = self._queues_of(event)
         if isinstance(event, TriggerEvent):
             _trigger(ctx, event)
+            # nothing else saw anything new (a requirement with an age is
+            # re-checked by the next pass that walks its queue)
+            only = sorted(ctx.touched)
         elif isinstance(event, MergeCompleted):
             merge_completed(ctx, event)
         elif isinstance(event, BuildStarted):
@@ -89,8 +99,30 @@ class TenantGate:
             self._layout = event.layout
             ctx.layout = event.layout
             _reconfigure(ctx)
-        process(ctx)
+        process(ctx, only)
         return ctx.actions
+
+    def _queues_of(self, event: GateEvent) -> list[str] | None:
+        """The queues an outcome event can change (None: every queue). A build,
+        merge or report concerns one item; what it frees elsewhere (a semaphore)
+        sends every queue round again."""
+        item_id: str | None = None
+        if isinstance(event, MergeCompleted):
+            item_id = event.item
+        elif isinstance(event, BuildStarted | BuildCompleted):
+            build = self._state.builds.get(event.build)
+            item_id = build.item if build is not None else None
+            if build is None:
+                return []
+        elif isinstance(event, ReportDone):
+            pending = self._state.reports.get(event.report)
+            if pending is None or pending.kind != "submit":
+                return []
+            item_id = pending.report.item
+        else:
+            return None
+        item = self._state.items.get(item_id or "")
+        return [item.queue] if item is not None else []
 
     def resume(self, now: float) -> list[GateAction]:
         """Re-issue, after a restart, what the old process asked for and never
@@ -128,9 +160,14 @@ class TenantGate:
 def _refresh(ctx: Ctx, pool: dict[str, Change], event: TriggerEvent) -> None:
     """Items keep snapshots of their changes; an event brings newer ones."""
     newer = event.change
+    numbers = {c.number for c in pool.values()}
     for item in ctx.state.items.values():
+        if not any(c.number in numbers for c in item.changes):
+            continue
         for n, change in enumerate(item.changes):
             if change.key in pool:
+                if item.changes[n] is not pool[change.key]:
+                    ctx.touched.add(item.queue)
                 item.changes[n] = pool[change.key]
             elif (
                 newer is not None
@@ -139,6 +176,7 @@ def _refresh(ctx: Ctx, pool: dict[str, Change], event: TriggerEvent) -> None:
                 and change.is_current
             ):
                 item.changes[n] = replace(change, is_current=False)
+                ctx.touched.add(item.queue)
 
 
 def _remove_change(ctx: Ctx, number: int, below_patchset: int | None, only_new_ps: bool) -> None:

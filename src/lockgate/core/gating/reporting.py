@@ -117,6 +117,7 @@ def remove_item(ctx: Ctx, item: Item, *, reset_behind: bool, report_dequeue: boo
     if bs is not None:
         drop_buildset(ctx, bs)
     queue = state.queues[item.queue]
+    ctx.touched.add(queue.id)
     if item.id in queue.items:
         queue.items.remove(item.id)
     for other in state.queue_items(queue.id):
