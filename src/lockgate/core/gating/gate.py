@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from lockgate.core.config.objects import PipelineDef
 from lockgate.core.gating.actions import GateAction
 from lockgate.core.gating.changes import Change, Ref
 from lockgate.core.gating.context import SHARED_MANAGERS, Ctx
@@ -37,7 +38,6 @@ from lockgate.core.gating.jobs import (
     new_buildset,
     release_semaphores,
 )
-from lockgate.core.config.objects import PipelineDef
 from lockgate.core.gating.layout_view import LayoutView
 from lockgate.core.gating.queues import process
 from lockgate.core.gating.reporting import remove_item, report_done

@@ -10,10 +10,10 @@ from lockgate.core.gating.changes import Change
 from lockgate.core.gating.context import SHARED_MANAGERS, Ctx
 from lockgate.core.gating.jobs import (
     all_complete,
-    note_holding,
     buildset,
     cancel_builds,
     launch,
+    note_holding,
     request_merge,
     reset,
     voting_failures,
