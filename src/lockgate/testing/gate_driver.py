@@ -17,6 +17,7 @@ pending. The full-system harness keeps the same API shape.
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -680,8 +681,8 @@ class GateDriver:
         """Kill the scheduler: its state is saved as JSON-able data and loaded by
         a new gate; the executor's builds die with the old process, merges and
         report outcomes in flight are lost. Then the new gate resumes."""
-        saved = to_dict(self.gate.state)
-        self.gate = TenantGate(self.gate.state.tenant, self.layout, from_dict(saved))
+        saved = json.dumps(to_dict(self.gate.state))  # what a database would keep
+        self.gate = TenantGate(self.gate.state.tenant, self.layout, from_dict(json.loads(saved)))
         for build in self.running:
             if build.started:
                 self._record(build, "LOST")

@@ -458,3 +458,33 @@ def test_status_shows_queues_heads_items_and_jobs() -> None:
     assert not merge["queued"] and merge["tries"] == 1
     test1 = next(j for j in head["jobs"] if j["name"] == "project-test1")
     assert test1["dependencies"] == ["project-merge"] and test1["uuid"] is None
+
+
+def test_recheck_runs_check_again() -> None:
+    d = gate()
+    a = d.add_change("org/project", "A")
+    d.give("project-test1", a, "FAILURE")
+    d.upload(a)
+    assert a.approvals["Verified"] == -1
+    d.recheck(a)
+    assert a.approvals["Verified"] == 1
+    assert d.reported(a) == 2
+
+
+def test_check_tests_a_change_on_the_changes_it_needs_from_another_project() -> None:
+    d = gate()
+    d.hold_jobs_in_build = True
+    a = d.add_change("org/project1", "A")
+    b = d.add_change("org/project2", "B")
+    d.depends_on(b, a)
+    d.upload(b)
+    status = d.gate.status(d.now)
+    check = next(p for p in status["pipelines"] if p["name"] == "check")
+    (chain,) = check["change_queues"][0]["heads"]
+    assert [(i["refs"][0]["id"], i["live"]) for i in chain] == [("1,1", False), ("2,1", True)]
+    assert chain[0]["jobs"] == []
+    d.hold_jobs_in_build = False
+    d.release()
+    assert {r.changes for r in d.history} == {"1,1 2,1"}
+    assert (d.reported(a), d.reported(b)) == (0, 1)
+    assert not d.gate.state.items
