@@ -476,3 +476,22 @@ def test_s20_a_new_patchset_on_the_head() -> None:
     assert ("project-merge", "2,1", "ABORTED") in d.history_names()
     assert [d.reported(x) for x in (a, b, c, e)] == [2, 2, 2, 2]
     assert len(d.history) == 7
+
+
+def test_a_change_needing_a_change_that_stops_failing_is_tested_again() -> None:
+    d = gate()
+    d.hold_jobs_in_build = True
+    a, b, c = (d.add_change("org/project", s) for s in "ABC")
+    d.set_parent(c, b)
+    d.fail("project-test1", a)
+    d.give("project-test1", b, "FAILURE")  # only on top of A
+    for x in (a, b, c):
+        d.approve(x)
+    release_merges(d, 3)
+    d.release("project-test1", b)  # B fails: C, which needs B, stops
+    assert not [name for name, changes in d.running_builds() if changes.endswith("3,1")]
+    d.release("project-test1", a)  # A fails: B starts again alone, and C behind it
+    d.hold_jobs_in_build = False
+    d.release()
+    assert d.merges == ["2,1", "3,1"]
+    assert not d.untested_merges

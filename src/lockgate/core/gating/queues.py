@@ -157,6 +157,12 @@ def process_queue(ctx: Ctx, queue: Queue) -> bool:
                 changed = True
             failing.append("a needed change is failing")
         else:
+            if item.needs_failing:
+                # the change it needs is not failing any more (it was reset
+                # onto a new base): this item starts again too
+                item.needs_failing = False
+                reset(ctx, item)
+                changed = True
             if shared and item.item_ahead != nnfi:
                 item.item_ahead = nnfi
                 reset(ctx, item)
