@@ -488,3 +488,31 @@ def test_check_tests_a_change_on_the_changes_it_needs_from_another_project() -> 
     assert {r.changes for r in d.history} == {"1,1 2,1"}
     assert (d.reported(a), d.reported(b)) == (0, 1)
     assert not d.gate.state.items
+
+
+def test_a_change_that_edits_configuration_runs_the_jobs_it_proposes() -> None:
+    d = gate()
+    a = d.add_change("org/project", "A", files=[".zuul.d/jobs.yaml"])
+    proposed = baseline_layout()
+    proposed.name = "layout-1+1,1"
+    proposed.projects["org/project"].jobs["gate"] = (*standard_jobs(), job("proposed-job"))
+    d.dynamic_layouts[a.key] = proposed
+    d.approve(a)
+    assert d.merge_requests[0].config_changes
+    assert ("proposed-job", "1,1", "SUCCESS") in d.history_names()
+    assert d.merges == ["1,1"]
+
+
+def test_a_dequeued_change_that_had_started_hears_so_from_the_dequeue_reporters() -> None:
+    layout = baseline_layout()
+    gate_def = layout.pipelines["gate"]
+    reporters = {**gate_def.reporters, "dequeue": gate_def.reporters["failure"]}
+    layout.pipelines["gate"] = replace(gate_def, reporters=reporters)
+    d = GateDriver(layout)
+    d.hold_jobs_in_build = True
+    a = d.add_change("org/project", "A")
+    d.approve(a)
+    d.emit(Dequeue("gate", a.key))
+    assert [r.action for r in d.reports_for(a)] == ["start", "dequeue"]
+    assert d.messages(a)[-1].startswith("Build canceled.")
+    assert "- project-merge" in d.messages(a)[-1]
