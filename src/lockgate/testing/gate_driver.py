@@ -187,6 +187,9 @@ class GateDriver:
         # the reporter carries reports out but its answers never reach the gate,
         # as when the scheduler dies between a submit and its ReportDone
         self.lose_report_outcomes = False
+        # ... or reach it only when `deliver_reports` is called
+        self.hold_report_outcomes = False
+        self.withheld: list[ReportDone] = []
         self.double_merges: list[str] = []
         self.out_of_order_merges: list[str] = []  # merged before a change it needs
         self.untested_merges: list[str] = []
@@ -504,7 +507,9 @@ class GateDriver:
                 self._merge_change(change, report)
                 done = ReportDone(report.report, merged=True)
         self._carried[report.report] = done
-        if not self.lose_report_outcomes:
+        if self.hold_report_outcomes:
+            self.withheld.append(done)
+        elif not self.lose_report_outcomes:
             self.events.append(done)
 
     def _merge_change(self, change: FakeChange, report: Report) -> None:
@@ -527,6 +532,12 @@ class GateDriver:
         change.status = "MERGED"
         self.tips[where] = (*self.tips.get(where, ()), change.key)
         self.merges.append(change.key)
+
+    def deliver_reports(self) -> None:
+        """The reporter's withheld answers reach the gate, then settle."""
+        self.events.extend(self.withheld)
+        self.withheld.clear()
+        self.settle()
 
     # --- what tests look at --------------------------------------------------------
 

@@ -516,3 +516,19 @@ def test_a_dequeued_change_that_had_started_hears_so_from_the_dequeue_reporters(
     assert [r.action for r in d.reports_for(a)] == ["start", "dequeue"]
     assert d.messages(a)[-1].startswith("Build canceled.")
     assert "- project-merge" in d.messages(a)[-1]
+
+
+def test_a_change_abandoned_while_its_submit_is_in_flight_waits_for_the_answer() -> None:
+    d = gate()
+    a = d.add_change("org/project", "A")
+    b = d.add_change("org/project", "B")
+    d.refuse_submit[a.key] = "change is abandoned"
+    d.hold_report_outcomes = True
+    d.approve(a)
+    d.abandon(a)  # while the submit is on its way
+    assert len(d.gate.state.items) == 1  # it stays until the review server answers
+    d.hold_report_outcomes = False
+    d.deliver_reports()
+    assert "not merged by the code review system: change is abandoned" in d.messages(a)[-1]
+    d.approve(b)
+    assert d.merges == ["2,1"]

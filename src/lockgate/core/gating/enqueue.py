@@ -89,7 +89,8 @@ def _entered(ctx: Ctx, pipeline: PipelineDef, item: Item) -> None:
         shared = ctx.pipeline(other).manager in SHARED_MANAGERS
         for key in item.keys:
             for old in ctx.state.live_items_for(other, key):
-                remove_item(ctx, old, reset_behind=shared, report_dequeue=False)
+                if not old.submits:
+                    remove_item(ctx, old, reset_behind=shared, report_dequeue=False)
 
 
 def _notice(ctx: Ctx, pipeline: PipelineDef, change: Change, reason: str) -> None:

@@ -187,8 +187,8 @@ def _remove_change(ctx: Ctx, number: int, below_patchset: int | None, only_new_p
         if only_new_ps and not pipeline.dequeue_on_new_patchset:
             continue
         for item in ctx.state.pipeline_items(name):
-            if not item.live or item.id not in ctx.state.items:
-                continue
+            if not item.live or item.id not in ctx.state.items or item.submits:
+                continue  # a change being submitted hears the outcome from the review server
             hit = any(
                 c.number == number and (below_patchset is None or c.patchset < below_patchset)
                 for c in item.changes
