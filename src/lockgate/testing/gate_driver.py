@@ -37,7 +37,7 @@ from lockgate.core.gating.events import (
 )
 from lockgate.core.gating.gate import TenantGate
 from lockgate.core.gating.layout_view import LayoutView
-from lockgate.testing.gate_layouts import (
+from lockgate.testing.fake_layout import (
     CONNECTION,
     FakeLayout,
     ProjectSpec,
