@@ -39,6 +39,15 @@ def put(
     return decode(response, status)
 
 
+def ci_account(server: LiveServer) -> tuple[str, str]:
+    """The credentials of the site's CI account (a Service User), as init wrote them."""
+    fields = dict(
+        line.split("=", 1)
+        for line in (server.site_path / "ci.credentials").read_text().splitlines()
+    )
+    return fields["username"], fields["password"]
+
+
 def make_user(server: LiveServer, username: str, password: str | None = None) -> tuple[str, str]:
     """An account created through the API by admin; returns its credentials."""
     password = password or f"pw-{username}"

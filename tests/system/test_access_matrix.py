@@ -34,6 +34,7 @@ import itertools
 import json
 import os
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,6 +132,10 @@ POLICY: dict[str, dict[str, int]] = {
     "GET config/server/webhooks":                    cells(401, 401, 403, 403, 403, 200),
     # no such webhook: an administrator learns so, nobody else that much
     "GET config/server/webhooks/{name}/deliveries":  cells(401, 401, 403, 403, 403, 404),
+    # the gate's admin actions (docs/zuul-api.md)
+    "POST api enqueue":                              cells(401, 401, 403, 403, 403, 200),
+    "POST api dequeue":                              cells(401, 401, 403, 403, 403, 200),
+    "POST api promote":                              cells(401, 401, 403, 403, 403, 200),
     # only git processes the server started know the hook token
     "POST internal/git-hooks/pre-receive":           cells(403, 403, 403, 403, 403, 403),
     # git pushes
@@ -333,10 +338,29 @@ class World:
         return {(by_id[r.account_id].username, r.label): r.value for r in rows}
 
 
+def wait_for_scheduler(services: Any, timeout: float = 30.0) -> None:
+    """Let the gating scheduler consume the events written so far: it runs
+    beside requests and moves its cursor on its own time, which is no write of
+    the request under test."""
+    gating = services.gating
+    if gating is None:
+        return
+    deadline = time.monotonic() + timeout
+    while True:
+        # asked between steps: a step in progress may still queue outcomes
+        with gating.scheduler.quiet():
+            if gating.scheduler.settled():
+                return
+        if time.monotonic() > deadline:
+            raise AssertionError("the scheduler did not catch up with the event log")
+        time.sleep(0.02)
+
+
 def snapshot(world: World) -> dict[str, Any]:
     """Everything a write could touch: every table's rows, the projects' refs,
     and the repositories on disk."""
     state: dict[str, Any] = {}
+    wait_for_scheduler(world.services)
     with world.services.engine.connect() as conn:
         for table in tables.metadata.sorted_tables:
             rows = conn.execute(select(table)).all()
@@ -852,6 +876,33 @@ def _rows() -> dict[str, Row]:
             "GET /config/server/webhooks/{name}/deliveries",
             nothing,
             http("GET", "config/server/webhooks/nowhere/deliveries"),
+        ),
+        "POST api enqueue": Row(
+            "POST /api/tenant/{tenant}/project/{project:path}/enqueue",
+            on_change(),
+            http(
+                "POST",
+                f"api/tenant/main/project/{PROJECT}/enqueue",
+                lambda world, ctx, role: {"pipeline": "check", "change": f"{ctx['n']},1"},
+            ),
+        ),
+        "POST api dequeue": Row(
+            "POST /api/tenant/{tenant}/project/{project:path}/dequeue",
+            on_change(),
+            http(
+                "POST",
+                f"api/tenant/main/project/{PROJECT}/dequeue",
+                lambda world, ctx, role: {"pipeline": "check", "change": f"{ctx['n']},1"},
+            ),
+        ),
+        "POST api promote": Row(
+            "POST /api/tenant/{tenant}/promote",
+            on_change(),
+            http(
+                "POST",
+                "api/tenant/main/promote",
+                lambda world, ctx, role: {"pipeline": "gate", "changes": [f"{ctx['n']},1"]},
+            ),
         ),
         "POST internal/git-hooks/pre-receive": Row(
             "POST /internal/git-hooks/{hook}",

@@ -105,7 +105,7 @@ def test_a_project_adds_a_review_category_and_overrides_an_inherited_label(
     verified = server.services.labels.find("nova-client", "verified")
     assert verified is not None and (verified.min, verified.max) == (-1, 1)
     nova = server.services.projects.get("nova")
-    bots = server.services.accounts.create_account("zuul", groups=["Service Users"])
+    bots = server.services.accounts.get("zuul")  # the site's CI account, a Service User
     # Service Users' -2..+2 grant is clipped to the label's values in nova.
     assert server.services.permissions.label_range(bots, nova, "Verified", "refs/heads/master") == (
         -1,

@@ -79,7 +79,7 @@ def test_project_input_errors_name_the_problem(server: LiveServer) -> None:
     garbage = httpx.put(f"{server.url}a/projects/p5", content=b"{not json", auth=server.admin)
     assert garbage.status_code == 400 and "JSON" in garbage.text
     names = set(get(server, "projects/"))
-    assert names == {"All-Projects", "All-Users"}  # nothing was created
+    assert names == {"All-Projects", "All-Users", "project-config"}  # nothing was created
 
     put(server, "projects/p6", {}, auth=server.admin)
     assert refused("p6", {}).status_code == 409
@@ -107,6 +107,7 @@ def test_project_listing_filters(server: LiveServer) -> None:
         "apps/web",
         "libs/core",
         "libs/empty",
+        "project-config",
     ]
     assert plain["apps/web"] == {"id": "apps%2Fweb", "state": "ACTIVE"}
     described = get(server, "projects/", d="")

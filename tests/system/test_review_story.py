@@ -18,7 +18,7 @@ from requests.auth import HTTPBasicAuth
 
 from lockgate.testing.server import LiveServer
 from tests.gitutil import commit, git, push
-from tests.system.rest import decode, get, make_user, put
+from tests.system.rest import ci_account, decode, get, make_user, put
 from tests.system.reviewing import post_review, review, row_counts
 from tests.system.submitting import submit, written
 from tests.system.third_party_ci import TAG, Report, ThirdPartyCI, Waiting, change_of
@@ -45,9 +45,9 @@ def set_up_project(server: LiveServer) -> dict[str, tuple[str, str]]:
     admin = server.admin
     put(server, f"projects/{PROJECT}", {"create_empty_commit": True}, auth=admin)
     people = {name: make_user(server, name) for name in ("alice", "bob", "core", "acme-ci")}
-    # Zuul, the gate, is a Service User: All-Projects lets those vote Verified -2..+2.
-    people["zuul"] = make_user(server, "zuul")
-    put(server, "groups/Service Users/members/zuul", auth=admin)
+    # Zuul, the gate, is the site's CI account, a Service User: All-Projects lets
+    # those vote Verified -2..+2.
+    people["zuul"] = ci_account(server)
     core = put(server, f"groups/{PROJECT}-core", {"members": ["core"]}, auth=admin)["id"]
     ci = put(server, "groups/third-party-ci", {"members": ["acme-ci"]}, auth=admin)["id"]
     grants = {

@@ -19,7 +19,11 @@ def test_init_creates_a_site_with_an_admin_whose_password_works(tmp_path: Path) 
     admin = result.services.accounts.authenticate("admin", result.admin_password)
     assert admin is not None and result.services.accounts.is_admin(admin)
     assert result.services.accounts.authenticate("admin", "wrong") is None
-    assert {p.name for p in result.services.projects.all()} == {"All-Projects", "All-Users"}
+    assert {p.name for p in result.services.projects.all()} == {
+        "All-Projects",
+        "All-Users",
+        "project-config",
+    }
     result.services.close()
 
 

@@ -97,12 +97,63 @@ class WebhookSettings(BaseModel):
         return self
 
 
+_CONNECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+class GatingSettings(BaseModel):
+    """`[gating]`: how the gating scheduler sees this server and its tenants."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    # The name Zuul configuration uses for this review server (`source:` in the
+    # tenants file, trigger and reporter keys of pipelines).
+    connection: str = "gerrit"
+    tenants_file: str = "etc/main.yaml"  # relative to the site folder
+    default_tenant: str = "main"
+    # Projects that no tenant lists join the default tenant as untrusted.
+    auto_add_projects: bool = True
+    ci_account: str = "zuul"
+    log_url: str | None = None  # None: `{server.url}logs/`
+
+    @field_validator("connection")
+    @classmethod
+    def _connection_name(cls, value: str) -> str:
+        if not _CONNECTION_NAME.match(value):
+            raise ValueError(
+                "must be letters, digits, '.', '_' or '-', starting with a letter or digit"
+            )
+        return value
+
+    @field_validator("default_tenant", "ci_account", "tenants_file")
+    @classmethod
+    def _not_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("log_url")
+    @classmethod
+    def _log_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value if value.endswith("/") else value + "/"
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     server: ServerSettings = Field(default_factory=ServerSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     webhooks: list[WebhookSettings] = Field(default_factory=list)
+    gating: GatingSettings = Field(default_factory=GatingSettings)
+
+    @property
+    def log_url(self) -> str:
+        """The base of build log URLs: `[gating] log_url`, or the server's `logs/`."""
+        return self.gating.log_url or f"{self.server.url}logs/"
 
     @model_validator(mode="after")
     def _unique_webhooks(self) -> Settings:
@@ -142,6 +193,15 @@ class Site:
     @property
     def credentials_file(self) -> Path:
         return self.root / "admin.credentials"
+
+    @property
+    def ci_credentials_file(self) -> Path:
+        """The CI account's generated HTTP password, readable by the owner only."""
+        return self.root / "ci.credentials"
+
+    def tenants_file(self, settings: Settings) -> Path:
+        """The tenants file (`[gating] tenants_file`, read from the site folder)."""
+        return self.root / settings.gating.tenants_file
 
     def exists(self) -> bool:
         return self.settings_file.is_file()
@@ -197,6 +257,13 @@ class Site:
             "# SQLite by default; a PostgreSQL URL such as\n"
             "# postgresql://user@host:5432/lockgate works the same.\n"
             f"url = {_toml(database_url)}\n"
+            "\n[gating]\n"
+            "# The gating scheduler; docs/gating.md explains tenants and the config project.\n"
+            'connection = "gerrit"\n'
+            'tenants_file = "etc/main.yaml"\n'
+            'default_tenant = "main"\n'
+            "auto_add_projects = true\n"
+            'ci_account = "zuul"\n'
         )
 
 

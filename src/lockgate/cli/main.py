@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from lockgate.cli import admin, server
+    from lockgate.cli import admin, config, gate, server
 
     parser = argparse.ArgumentParser(
         prog="lockgate",
@@ -44,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(metavar="COMMAND")
     server.register(commands)
     admin.register(commands)
+    gate.register(commands)
+    config.register(commands)
     return parser
 
 

@@ -59,6 +59,10 @@ def _print_welcome(url: str, password: str, site: Site) -> None:
     print(f"Created site {site.root}")
     print("  admin user:     admin")
     print(f"  admin password: {password}   (also in {site.credentials_file})")
+    if site.ci_credentials_file.exists():
+        ci = dict(line.split("=", 1) for line in site.ci_credentials_file.read_text().splitlines())
+        print(f"  CI account:     {ci.get('username')}   (password in {site.ci_credentials_file})")
+        print("  config project: project-config   (pipelines in zuul.d/; see docs/gating.md)")
 
 
 def _init(args: argparse.Namespace) -> int:

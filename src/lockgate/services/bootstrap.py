@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import urllib.parse
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,12 @@ from lockgate.services.clock import Clock, system_clock
 from lockgate.services.comments import CommentService
 from lockgate.services.diffs import DiffService
 from lockgate.services.event_stream import EventStream
+from lockgate.services.executor_port import Executor
+from lockgate.services.gate_api import GateApi
+from lockgate.services.gate_inputs import GateInputs
+from lockgate.services.gate_reporter import GateReporter
+from lockgate.services.gating import Gating, NoExecutor, build_gating
+from lockgate.services.gating_setup import ensure_gating
 from lockgate.services.label_views import LabelViews
 from lockgate.services.labels import LabelConfig
 from lockgate.services.permissions import Permissions
@@ -32,6 +39,7 @@ from lockgate.services.rebase import RebaseService
 from lockgate.services.review import ReviewService
 from lockgate.services.reviewers import ReviewerService
 from lockgate.services.submit import SubmitService
+from lockgate.services.tenants import TenantCatalog
 from lockgate.services.uploads import UploadService
 from lockgate.services.votes import ReviewPoster
 from lockgate.services.webhooks import Webhook, WebhookService
@@ -63,6 +71,11 @@ class Services:
     rebase: RebaseService
     events: EventStream
     webhooks: WebhookService
+    tenants: TenantCatalog
+    gate_inputs: GateInputs
+    # The gating scheduler and its parts; None when `[gating] enabled = false`.
+    gating: Gating | None = None
+    gate_api: GateApi | None = None
     # Proves to the server that a git hook call comes from a git process it started.
     hook_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
@@ -70,18 +83,53 @@ class Services:
     def public_url(self) -> str:
         return self.settings.server.url
 
+    def gate_reporter(self, account: str, connections: Collection[str]) -> GateReporter:
+        """The scheduler's reporter, posting as `account` for pipelines' reporters
+        of `connections` (the names this review server has in their config)."""
+        return GateReporter(
+            engine=self.engine,
+            review=self.review,
+            writer=self.writer,
+            labels=self.labels,
+            permissions=self.permissions,
+            comments=self.comments,
+            submit=self.submit,
+            accounts=self.accounts,
+            account=account,
+            connections=connections,
+        )
+
+    @property
+    def gating_connection(self) -> str:
+        return self.settings.gating.connection
+
+    @property
+    def public_host(self) -> str:
+        return urllib.parse.urlsplit(self.settings.server.url).hostname or "localhost"
+
     async def start_background(self) -> None:
-        """Start the work that runs beside requests (webhook deliveries)."""
+        """Start the work that runs beside requests (webhook deliveries, the scheduler)."""
         await self.webhooks.start()
+        if self.gating is not None:
+            await self.gating.start()
 
     async def stop_background(self) -> None:
+        if self.gating is not None:
+            await self.gating.stop()
         await self.webhooks.stop()
 
     def close(self) -> None:
         self.engine.dispose()
 
 
-def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock) -> Services:
+def build_services(
+    site: Site,
+    settings: Settings,
+    engine: Engine,
+    clock: Clock,
+    *,
+    executor: Executor | None = None,
+) -> Services:
     repos = RepoStore(site.git_dir)
     event_log = watch_event_log(engine)
     accounts = AccountService(engine, clock)
@@ -115,7 +163,7 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
     # The committer of the commits a submit makes, as Gerrit's server identity.
     host = urllib.parse.urlsplit(settings.server.url).hostname or "localhost"
     server_ident = (settings.server.name, f"{settings.server.name}@{host}")
-    return Services(
+    services = Services(
         site,
         settings,
         engine,
@@ -181,10 +229,32 @@ def build_services(site: Site, settings: Settings, engine: Engine, clock: Clock)
             clock=clock,
             webhooks=[Webhook.from_settings(site, hook) for hook in settings.webhooks],
         ),
+        tenants=TenantCatalog(site, settings, projects),
+        gate_inputs=GateInputs(engine=engine, labels=labels, server_url=settings.server.url),
     )
+    if settings.gating.enabled:
+        gating = build_gating(
+            engine=engine,
+            signal=event_log,
+            repos=repos,
+            catalog=services.tenants,
+            inputs=services.gate_inputs,
+            reporter=services.gate_reporter(
+                settings.gating.ci_account, [settings.gating.connection]
+            ),
+            executor=executor or NoExecutor(),
+            settings=settings.gating,
+            server_ident=server_ident,
+            clock=clock,
+        )
+        services.gating = gating
+        services.gate_api = GateApi(engine, gating, clock)
+    return services
 
 
-def open_site(path: Path, *, clock: Clock = system_clock) -> Services:
+def open_site(
+    path: Path, *, clock: Clock = system_clock, executor: Executor | None = None
+) -> Services:
     """The services of an existing site whose database schema matches this code."""
     site = Site(path)
     settings = site.load()
@@ -206,10 +276,23 @@ def open_site(path: Path, *, clock: Clock = system_clock) -> Services:
             f"the database of {site.root} is at schema {status.current}, older than this "
             f"lockgate's {status.head}; migrate it with: lockgate db upgrade --site {site.root}"
         )
-    services = build_services(site, settings, engine, clock)
-    # A site made before access control existed gets All-Projects' defaults now.
+    services = build_services(site, settings, engine, clock, executor=executor)
+    # A site made before access control existed gets All-Projects' defaults now,
+    # and one made before gating its CI account, config project and tenants file.
     services.access.ensure_defaults()
+    _ensure_gating(services)
     return services
+
+
+def _ensure_gating(services: Services) -> None:
+    ensure_gating(
+        services.site,
+        services.settings,
+        accounts=services.accounts,
+        projects=services.projects,
+        repos=services.repos,
+        clock=services.clock,
+    )
 
 
 @dataclass(frozen=True)
@@ -225,8 +308,10 @@ def init_site(
     url: str | None = None,
     database_url: str = "sqlite:///db/lockgate.db",
     clock: Clock = system_clock,
+    executor: Executor | None = None,
 ) -> InitResult:
-    """Create a site: settings, migrated database, repos folder, admin account."""
+    """Create a site: settings, migrated database, repos folder, admin account,
+    and what gating needs (CI account, config project, tenants file)."""
     site = Site(path)
     if site.exists():
         raise SiteError(
@@ -242,7 +327,7 @@ def init_site(
     settings = site.load()
     engine = make_engine(site.database_url(settings))
     upgrade(engine)
-    services = build_services(site, settings, engine, clock)
+    services = build_services(site, settings, engine, clock, executor=executor)
     services.accounts.ensure_built_in_groups()
     services.projects.ensure_system_projects()
     services.access.ensure_defaults()
@@ -254,4 +339,5 @@ def init_site(
     site.credentials_file.touch(mode=0o600)
     site.credentials_file.chmod(0o600)
     site.credentials_file.write_text(f"username=admin\npassword={password}\n")
+    _ensure_gating(services)
     return InitResult(services, password)

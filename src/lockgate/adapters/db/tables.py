@@ -126,6 +126,10 @@ patch_sets = Table(
     Column("description", Text),
     UniqueConstraint("change_number", "number"),
     Index("ix_patch_sets_commit_sha", "commit_sha"),
+    # The patch sets whose parent is a commit: a change's git children, which
+    # the gate enqueues behind it. Nearly every commit has one parent, so the
+    # column equals that parent's sha.
+    Index("ix_patch_sets_parents", "parents"),
 )
 
 patch_set_files = Table(
@@ -296,4 +300,91 @@ webhook_deliveries = Table(
     Column("succeeded", Boolean, nullable=False, default=False),
     Column("duration_ms", Integer),
     Index("ix_webhook_deliveries_webhook", "webhook", "id"),
+)
+
+# --- the gating scheduler -----------------------------------------------------
+
+# How far the scheduler has consumed the event log: moved in the transaction
+# that saves the state the consumed events produced, so each event counts once.
+gate_cursor = Table(
+    "gate_cursor",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("seq", Integer, nullable=False, default=0),
+)
+
+# Each tenant's gating state (pipelines, queues, items, build sets, builds,
+# semaphores, counters), as the pure core serializes it.
+gate_state = Table(
+    "gate_state",
+    metadata,
+    Column("tenant", String(255), primary_key=True),
+    Column("state", Text, nullable=False),
+    Column("updated", BigInteger, nullable=False),
+)
+
+# The history behind /builds and /buildsets: one row per build set an item ran
+# (a gate reset starts a new one), and one per build, written as they happen.
+gate_buildsets = Table(
+    "gate_buildsets",
+    metadata,
+    Column("uuid", String(64), primary_key=True),
+    Column("tenant", String(255), nullable=False),
+    Column("pipeline", String(255), nullable=False),
+    Column("project", String(255), nullable=False),
+    Column("branch", String(255), nullable=False),
+    Column("ref", String(1024), nullable=False),
+    Column("change", Integer, nullable=True),
+    Column("patchset", Integer, nullable=True),
+    Column("oldrev", String(64), nullable=True),
+    Column("newrev", String(64), nullable=True),
+    Column("result", String(32), nullable=True),
+    Column("message", Text, nullable=True),
+    Column("created", BigInteger, nullable=False),
+    Column("updated", BigInteger, nullable=False),
+    Index("ix_gate_buildsets_tenant_created", "tenant", "created"),
+    Index("ix_gate_buildsets_change", "change", "patchset"),
+)
+
+gate_builds = Table(
+    "gate_builds",
+    metadata,
+    Column("uuid", String(64), primary_key=True),
+    Column("buildset", String(64), nullable=False),
+    Column("tenant", String(255), nullable=False),
+    Column("pipeline", String(255), nullable=False),
+    Column("job", String(255), nullable=False),
+    Column("project", String(255), nullable=False),
+    Column("branch", String(255), nullable=False),
+    Column("ref", String(1024), nullable=False),
+    Column("change", Integer, nullable=True),
+    Column("patchset", Integer, nullable=True),
+    Column("changes", Text, nullable=False),  # the speculative state, "1,1 2,1"
+    Column("voting", Boolean, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("result", String(32), nullable=True),
+    Column("log_url", String(2048), nullable=True),
+    Column("error", Text, nullable=True),
+    Column("queued", BigInteger, nullable=False),
+    Column("started", BigInteger, nullable=True),
+    Column("ended", BigInteger, nullable=True),
+    Index("ix_gate_builds_tenant_queued", "tenant", "queued"),
+    Index("ix_gate_builds_buildset", "buildset"),
+    Index("ix_gate_builds_job", "tenant", "job"),
+)
+
+# --- the gating scheduler's port to the review server ---
+
+# Reports the CI account has carried out, by the gating core's report id, so
+# that a report issued again after a crash is not posted twice. The row is
+# written in the transaction that posts the review; `merged` and `error` once
+# a submitting report's submit has been tried (NULL: not tried yet, or the
+# report does not submit).
+gate_reports = Table(
+    "gate_reports",
+    metadata,
+    Column("report_id", String(255), primary_key=True),
+    Column("done_at", BigInteger, nullable=False),
+    Column("merged", Boolean),
+    Column("error", Text),
 )

@@ -19,13 +19,16 @@ from dataclasses import dataclass
 from lockgate.adapters.git.repos import RepoStore
 from lockgate.core.review.model import CommitInfo, Person
 
+# The throwaway commit's author and committer; every writer of scratch commits
+# uses it, so that the same merge makes the same object whoever makes it.
+SCRATCH = Person("lockgate", "lockgate@localhost", 946_684_800, 0)
 _SCRATCH_ENV = {
-    "GIT_AUTHOR_NAME": "lockgate",
-    "GIT_AUTHOR_EMAIL": "lockgate@localhost",
-    "GIT_AUTHOR_DATE": "946684800 +0000",
-    "GIT_COMMITTER_NAME": "lockgate",
-    "GIT_COMMITTER_EMAIL": "lockgate@localhost",
-    "GIT_COMMITTER_DATE": "946684800 +0000",
+    "GIT_AUTHOR_NAME": SCRATCH.name,
+    "GIT_AUTHOR_EMAIL": SCRATCH.email,
+    "GIT_AUTHOR_DATE": f"{SCRATCH.time} +0000",
+    "GIT_COMMITTER_NAME": SCRATCH.name,
+    "GIT_COMMITTER_EMAIL": SCRATCH.email,
+    "GIT_COMMITTER_DATE": f"{SCRATCH.time} +0000",
 }
 
 

@@ -131,17 +131,8 @@ class RepoStore:
         if git_dir is not None:
             command += [f"--git-dir={git_dir}"]
         command += list(args)
-        full_env = {**os.environ, **(env or {})}
-        # Hooks of the server must not leak into its own git calls.
-        for name in (
-            "GIT_DIR",
-            "GIT_QUARANTINE_PATH",
-            "GIT_OBJECT_DIRECTORY",
-            "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-        ):
-            full_env.pop(name, None)
         result = subprocess.run(
-            command, input=input, capture_output=True, env=full_env, check=False
+            command, input=input, capture_output=True, env=git_env(env), check=False
         )
         if result.returncode not in allowed:
             stderr = result.stderr.decode("utf-8", "replace").strip()
@@ -318,6 +309,25 @@ class RepoStore:
             if len(parts) == 2 and parts[1].isdigit():
                 sizes[parts[0]] = int(parts[1])
         return sizes
+
+
+def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for the server's own git commands, with `extra` on top."""
+    env = {**os.environ, **(extra or {})}
+    # Hooks of the server must not leak into its own git calls.
+    for name in (
+        "GIT_DIR",
+        "GIT_QUARANTINE_PATH",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    ):
+        env.pop(name, None)
+    return env
+
+
+def signature(person: Person) -> str:
+    """`Name <email> seconds +hhmm`, as git writes an author or committer."""
+    return f"{person.name} <{person.email}> {person.time} {_tz(person.tz_minutes)}"
 
 
 def _tz(minutes: int) -> str:

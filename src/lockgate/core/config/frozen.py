@@ -89,8 +89,7 @@ class JobGraph:
     comes after the jobs it depends on (hard or soft)."""
 
     jobs: tuple[FrozenJob, ...] = ()
-    # the project-pipeline's `fail-fast`: abort the item's other builds on the
-    # first voting failure
+    # the project's `fail-fast` for the pipeline: abort the item's builds on the first failure
     fail_fast: bool = False
 
     def __len__(self) -> int:

@@ -11,6 +11,7 @@ documents them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,24 @@ REPORTER_ACTIONS = (
     "disabled",
     "dequeue",
 )
+
+
+class NegatedRegex(str):
+    """A regex written as `{regex: ..., negate: true}`: it matches what the
+    pattern does not. It is a `str` (the pattern) so that it sits in the
+    same tuples as plain regexes; use `regex_matches` to honour it."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"NegatedRegex({str.__repr__(self)})"
+
+
+def regex_matches(pattern: str, text: str) -> bool:
+    """Whether a configured regex matches `text` at its start, as Zuul's
+    matchers do, inverted for a `NegatedRegex`."""
+    found = re.match(pattern, text) is not None
+    return not found if isinstance(pattern, NegatedRegex) else found
 
 
 # --- pipelines --------------------------------------------------------------
@@ -81,6 +100,13 @@ class TriggerDef:
     times: tuple[str, ...] = ()  # timer driver: cron specs
     pipelines: tuple[str, ...] = ()  # zuul driver: parent-change-enqueued etc.
     where: Where = NOWHERE
+    # `require:` / `reject:` inside the trigger: what the change must (not)
+    # have when the event arrives; their approvals are also in
+    # `require_approvals` / `reject_approvals`
+    require: RequirementDef | None = None
+    reject: RequirementDef | None = None
+    # other drivers' filters (github `action`, timer `jitter`), as written
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

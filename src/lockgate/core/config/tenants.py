@@ -1,7 +1,7 @@
 """Tenants, as Zuul's `main.yaml` declares them.
 
-The dataclasses are the contract; `parse_tenants` reads them from the
-positioned values of a `main.yaml` (see `source.py`).
+The dataclasses are the contract; `parse_tenants` (in `tenant_parse.py`)
+reads them from the positioned values of a `main.yaml` (see `source.py`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ CONFIG_CLASSES = (
     "secret",
     "queue",
 )
+# Kinds newer Zuul loads for its built-in node provider; accepted in
+# include/exclude so that such tenants files load, but lockgate loads none of them.
+PROVIDER_CLASSES = ("image", "flavor", "label", "section", "provider")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +40,13 @@ class TenantProject:
     extra_config_paths: tuple[str, ...] = ()
     allow_base_jobs: bool | None = None
     where: Where = NOWHERE
+    exclude_unprotected_branches: bool | None = None  # None: the tenant's setting
+    exclude_locked_branches: bool | None = None
+    always_dynamic_branches: tuple[str, ...] = ()  # regexes
+    implied_branch_matchers: bool | None = None
+    allow_circular_dependencies: bool | None = None
+    configure_projects: tuple[str, ...] = ()  # regexes; untrusted projects only
+    include_provider_config: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +69,12 @@ class TenantDef:
     web_root: str | None = None
     admin_rules: tuple[str, ...] = ()
     where: Where = NOWHERE
+    exclude_locked_branches: bool = False
+    allow_circular_dependencies: bool = False
+    access_rules: tuple[str, ...] = ()
+    semaphores: tuple[str, ...] = ()  # global semaphores the tenant uses
+    authentication_realm: str | None = None
+    use_nodepool: bool = True
 
     @property
     def projects(self) -> tuple[TenantProject, ...]:

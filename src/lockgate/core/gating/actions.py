@@ -66,6 +66,8 @@ class Report:
     change: Change
     message: str
     reporters: tuple[ReporterDef, ...]
+    buildset: str = ""  # the build set whose result this reports, when there is one
+    result: str = ""  # that build set's result: SUCCESS, FAILURE, MERGE_CONFLICT, ...
 
     @property
     def submits(self) -> bool:

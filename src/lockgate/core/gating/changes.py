@@ -47,10 +47,23 @@ class Change:
     # whether the review server would submit it now if asked (every blocking
     # label satisfied); the gate's `canMerge`
     submittable: bool = False
+    # the blocking labels that keep it from being submittable now (needed or
+    # vetoed); the gate may still take it when it votes those labels itself
+    missing_labels: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
         return f"{self.number},{self.patchset}"
+
+    def can_merge(self, own_labels: frozenset[str]) -> bool:
+        """Zuul's `canMerge`: open, current and submittable but for labels in
+        `own_labels`, those the pipeline's reporters set themselves."""
+        if not self.is_open or not self.is_current or self.wip:
+            return False
+        if self.submittable:
+            return True
+        # not submittable for no label's sake (a submit rule): nothing the gate can vote fixes it
+        return bool(self.missing_labels) and set(self.missing_labels) <= own_labels
 
     @property
     def is_open(self) -> bool:

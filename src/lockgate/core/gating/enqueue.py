@@ -17,7 +17,7 @@ from lockgate.core.gating.reports import (
     TOO_MANY_DEPENDENCIES,
     UNKNOWN_DEPENDENCY,
 )
-from lockgate.core.gating.requirements import unmet_requirements
+from lockgate.core.gating.requirements import reporter_labels, unmet_requirements
 from lockgate.core.gating.state import Item, Queue
 from lockgate.core.gating.window import initial_window
 
@@ -104,7 +104,7 @@ def _is_merged(ctx: Ctx, key: str, pool: Pool) -> bool:
 def _may_enter(ctx: Ctx, pipeline: PipelineDef, change: Change, ignore_requirements: bool) -> bool:
     if not change.is_open or not change.is_current:
         return False
-    if pipeline.manager == "dependent" and not change.submittable:
+    if pipeline.manager == "dependent" and not change.can_merge(reporter_labels(pipeline)):
         return False
     return ignore_requirements or not unmet_requirements(
         change, pipeline.require, pipeline.reject, ctx.now

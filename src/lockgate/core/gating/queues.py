@@ -20,7 +20,7 @@ from lockgate.core.gating.jobs import (
 )
 from lockgate.core.gating.reporting import fail_out, final_action, finish, remove_item, send
 from lockgate.core.gating.reports import MISSING_REQUIREMENT, NEEDS_FAILED
-from lockgate.core.gating.requirements import unmet_requirements
+from lockgate.core.gating.requirements import reporter_labels, unmet_requirements
 from lockgate.core.gating.state import Item, Queue
 from lockgate.core.gating.window import is_active
 
@@ -84,7 +84,7 @@ def _revalidate(ctx: Ctx, item: Item, pipeline: PipelineDef, ahead: set[str]) ->
     `ahead` holds the keys of the live items ahead of it in its queue."""
     dependent = pipeline.manager == "dependent"
     for change in item.changes:
-        if dependent and (not change.is_open or not change.is_current or not change.submittable):
+        if dependent and not change.can_merge(reporter_labels(pipeline)):
             return MISSING_REQUIREMENT
         if (
             (pipeline.require or pipeline.reject)

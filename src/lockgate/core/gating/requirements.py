@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from lockgate.core.config.objects import ApprovalMatch, RequirementDef
+from lockgate.core.config.objects import ApprovalMatch, PipelineDef, RequirementDef
 from lockgate.core.gating.changes import Approval, Change
 
 _AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -95,3 +95,14 @@ def unmet_requirements(
     if any(not meets_requirement(change, r, now) for r in require):
         return True
     return any(hits_rejection(change, r, now) for r in reject)
+
+
+def reporter_labels(pipeline: PipelineDef) -> frozenset[str]:
+    """The labels a pipeline's reporters vote: a change the gate would submit
+    may lack those, since the gate sets them itself (Zuul's `allow_needs`)."""
+    return frozenset(
+        label
+        for reporters in pipeline.reporters.values()
+        for reporter in reporters
+        for label in reporter.labels
+    )

@@ -1,0 +1,78 @@
+"""The status document of a busy tenant: 500 items queued across pipelines.
+
+    .venv/bin/python -m benchmarks.status_json [--items 500] [--runs 30]
+
+The tenant is the gating core with zuul.md's baseline layout, driven by the
+pure harness: 500 changes in check (each with its three builds, the merge
+job running and the tests waiting for it), half of them also approved into
+the gate's shared queue. What is measured is what `GET /api/tenant/T/status`
+does per request: build the document from the state and encode it as JSON.
+The baseline in the same run is encoding the same document alone, so the
+ratio says what building it costs beyond serialization. Goal: at most 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+from lockgate.testing.gate_driver import GateDriver, baseline_layout
+
+
+def busy_tenant(items: int) -> GateDriver:
+    driver = GateDriver(baseline_layout())
+    driver.hold_jobs_in_build = True
+    projects = ("org/project", "org/project1", "org/project2")
+    changes = []
+    for n in range(items // 2 + items % 2):
+        change = driver.add_change(projects[n % 3], f"change {n}")
+        driver.upload(change)
+        changes.append(change)
+    driver.settle()
+    for change in changes[: items // 2]:
+        driver.approve(change)
+    driver.settle()
+    return driver
+
+
+def _count(status: dict[str, object]) -> int:
+    total = 0
+    for pipeline in status["pipelines"]:  # type: ignore[attr-defined]
+        for queue in pipeline["change_queues"]:
+            for head in queue["heads"]:
+                total += len(head)
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--items", type=int, default=500)
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+    print(f"building a tenant with {args.items} items ...", flush=True)
+    driver = busy_tenant(args.items)
+    now = driver.now
+    status = driver.gate.status(now)
+    print(f"items in the status document: {_count(status)}")
+    whole, encode_only = [], []
+    size = 0
+    for _ in range(args.runs):
+        start = time.perf_counter()
+        body = json.dumps(driver.gate.status(now), separators=(",", ":"))
+        whole.append(time.perf_counter() - start)
+        size = len(body)
+        start = time.perf_counter()
+        json.dumps(status, separators=(",", ":"))
+        encode_only.append(time.perf_counter() - start)
+    ms = statistics.median(whole) * 1000
+    base = statistics.median(encode_only) * 1000
+    print(f"document: {size / 1024:.0f} KiB")
+    print(f"status + JSON (median of {args.runs}): {ms:.1f} ms   goal <= 50 ms")
+    print(f"baseline, JSON encoding alone:          {base:.1f} ms")
+    print(f"ratio to the baseline:                  {ms / base:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

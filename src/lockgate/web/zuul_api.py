@@ -1,0 +1,339 @@
+"""The scheduler's REST API in Zuul's shapes, under `/api/`, so that Zuul's
+status page, zuul-client and scripts written for Zuul read it unchanged.
+
+Plain JSON (no Gerrit `)]}'` prefix). Reads are open to anyone; enqueue,
+dequeue and promote need an administrator (HTTP Basic, as the rest of the
+server), where Zuul uses a JWT.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from lockgate.adapters.db.gate_store import BuildRow, BuildsetRow, HistoryFilter
+from lockgate.services.errors import BadRequest, Forbidden, NotFound
+from lockgate.services.gate_api import GateApi
+from lockgate.web.auth import require_account, services_of
+from lockgate.web.gerrit.params import parse_json_body, path_param
+
+_MAX_LIMIT = 1000
+
+
+def api_json(data: Any, status: int = 200) -> Response:
+    return Response(
+        json.dumps(data, separators=(",", ":"), ensure_ascii=False),
+        status_code=status,
+        media_type="application/json",
+        headers={"Access-Control-Allow-Origin": "*"},
+    )
+
+
+def _api(request: Request) -> GateApi:
+    api = services_of(request).gate_api
+    if api is None:
+        raise NotFound("gating is disabled on this site ([gating] enabled = false)")
+    return api
+
+
+def _seconds(us: int | None) -> str | None:
+    if us is None:
+        return None
+    import datetime
+
+    return datetime.datetime.fromtimestamp(us / 1e6, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _int(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        raise BadRequest(f"{name}={raw}: expected a whole number")
+    return int(raw)
+
+
+def _filter(request: Request, tenant: str) -> HistoryFilter:
+    q = request.query_params
+    limit = _int(request, "limit") or 50
+    return HistoryFilter(
+        tenant=tenant,
+        project=q.get("project") or None,
+        pipeline=q.get("pipeline") or None,
+        job=q.get("job_name") or None,
+        change=_int(request, "change"),
+        patchset=_int(request, "patchset"),
+        result=q.get("result") or None,
+        limit=min(limit, _MAX_LIMIT),
+        skip=_int(request, "skip") or 0,
+    )
+
+
+def _build(row: BuildRow, *, with_buildset: bool = True) -> dict[str, Any]:
+    duration = None
+    if row.started is not None and row.ended is not None:
+        duration = (row.ended - row.started) / 1e6
+    data: dict[str, Any] = {
+        "uuid": row.uuid,
+        "job_name": row.job,
+        "result": row.result,
+        "held": False,
+        "start_time": _seconds(row.started),
+        "end_time": _seconds(row.ended),
+        "duration": duration,
+        "voting": row.voting,
+        "log_url": row.log_url,
+        "error_detail": row.error,
+        "final": row.result is not None,
+        "artifacts": [],
+        "provides": [],
+        "project": row.project,
+        "branch": row.branch,
+        "pipeline": row.pipeline,
+        "change": row.change,
+        "patchset": str(row.patchset) if row.patchset is not None else None,
+        "ref": row.ref,
+        "changes": row.changes,
+        "attempt": row.attempt,
+    }
+    if with_buildset:
+        data["buildset"] = {"uuid": row.buildset}
+    return data
+
+
+def _buildset(row: BuildsetRow) -> dict[str, Any]:
+    return {
+        "uuid": row.uuid,
+        "result": row.result,
+        "message": row.message,
+        "project": row.project,
+        "branch": row.branch,
+        "pipeline": row.pipeline,
+        "change": row.change,
+        "patchset": str(row.patchset) if row.patchset is not None else None,
+        "ref": row.ref,
+        "oldrev": row.oldrev,
+        "newrev": row.newrev,
+        "event_timestamp": _seconds(row.created),
+        "first_build_start_time": None,
+        "last_build_end_time": None,
+    }
+
+
+async def tenants(request: Request) -> Response:
+    rows = await run_in_threadpool(_api(request).tenants)
+    return api_json([{"name": t.name, "projects": t.projects, "queue": t.queue} for t in rows])
+
+
+async def status(request: Request) -> Response:
+    tenant = path_param(request, "tenant")
+    return api_json(await run_in_threadpool(_api(request).status, tenant))
+
+
+async def change_status(request: Request) -> Response:
+    tenant = path_param(request, "tenant")
+    change = path_param(request, "change")
+    return api_json(await run_in_threadpool(_api(request).change_status, tenant, change))
+
+
+async def builds(request: Request) -> Response:
+    where = _filter(request, path_param(request, "tenant"))
+    rows = await run_in_threadpool(_api(request).builds, where)
+    return api_json([_build(r) for r in rows])
+
+
+async def build(request: Request) -> Response:
+    row = await run_in_threadpool(
+        _api(request).build, path_param(request, "tenant"), path_param(request, "uuid")
+    )
+    return api_json(_build(row))
+
+
+async def buildsets(request: Request) -> Response:
+    where = _filter(request, path_param(request, "tenant"))
+    rows = await run_in_threadpool(_api(request).buildsets, where)
+    return api_json([_buildset(r) for r in rows])
+
+
+async def buildset(request: Request) -> Response:
+    row, rows = await run_in_threadpool(
+        _api(request).buildset, path_param(request, "tenant"), path_param(request, "uuid")
+    )
+    data = _buildset(row)
+    data["builds"] = [_build(b, with_buildset=False) for b in rows]
+    return api_json(data)
+
+
+async def jobs(request: Request) -> Response:
+    layout = await run_in_threadpool(_api(request).layout, path_param(request, "tenant"))
+    out = []
+    for name in sorted(layout.jobs):
+        variants = layout.jobs[name]
+        out.append(
+            {
+                "name": name,
+                "description": next((v.description for v in variants if v.description), None),
+                "tags": sorted({tag for v in variants for tag in (v.tags or ())}),
+                "variants": [
+                    {
+                        "parent": None if v.is_base else (v.parent or "base"),
+                        "branches": list(v.branches or ()),
+                        "source_context": {
+                            "project": v.where.source.project,
+                            "branch": v.where.source.branch,
+                            "path": v.where.source.path,
+                        },
+                    }
+                    for v in variants
+                ],
+            }
+        )
+    return api_json(out)
+
+
+async def projects(request: Request) -> Response:
+    api = _api(request)
+    tenant = path_param(request, "tenant")
+    rows = await run_in_threadpool(api.projects, tenant)
+    connection = services_of(request).gating_connection
+    return api_json(
+        [
+            {
+                "name": name,
+                "connection_name": connection,
+                "canonical_name": f"{services_of(request).public_host}/{name}",
+                "type": "config" if trusted else "untrusted",
+            }
+            for name, trusted in rows
+        ]
+    )
+
+
+async def pipelines(request: Request) -> Response:
+    layout = await run_in_threadpool(_api(request).layout, path_param(request, "tenant"))
+    out = []
+    for name in layout.pipeline_names():
+        pipeline = layout.pipeline(name)
+        out.append(
+            {
+                "name": name,
+                "manager": pipeline.manager,
+                "description": pipeline.description,
+                "precedence": pipeline.precedence,
+                "triggers": [{"name": t.connection, "driver": t.driver} for t in pipeline.triggers],
+            }
+        )
+    return api_json(out)
+
+
+async def config_errors(request: Request) -> Response:
+    layout = await run_in_threadpool(_api(request).layout, path_param(request, "tenant"))
+    out = []
+    for error in layout.errors:
+        source = error.where.source
+        out.append(
+            {
+                "source_context": {
+                    "project": source.project,
+                    "branch": source.branch,
+                    "path": source.path,
+                },
+                "line": error.where.mark.line,
+                "column": error.where.mark.column,
+                "name": error.context,
+                "attribute": error.attribute,
+                "severity": error.severity,
+                "short_error": error.message,
+                "error": error.render(),
+            }
+        )
+    return api_json(out)
+
+
+def _admin(request: Request) -> None:
+    account = require_account(request)
+    if not services_of(request).accounts.is_admin(account):
+        raise Forbidden("enqueue, dequeue and promote are for administrators")
+
+
+async def enqueue(request: Request) -> Response:
+    body = parse_json_body(await request.body())
+    tenant, project = path_param(request, "tenant"), path_param(request, "project")
+
+    def act() -> None:
+        _admin(request)
+        _api(request).enqueue(
+            tenant,
+            project,
+            _required(body, "pipeline"),
+            change=body.get("change"),
+            ref=body.get("ref"),
+            oldrev=body.get("oldrev"),
+            newrev=body.get("newrev"),
+        )
+
+    await run_in_threadpool(act)
+    return api_json(True)
+
+
+async def dequeue(request: Request) -> Response:
+    body = parse_json_body(await request.body())
+    tenant, project = path_param(request, "tenant"), path_param(request, "project")
+
+    def act() -> None:
+        _admin(request)
+        _api(request).dequeue(
+            tenant,
+            project,
+            _required(body, "pipeline"),
+            change=body.get("change"),
+            ref=body.get("ref"),
+        )
+
+    await run_in_threadpool(act)
+    return api_json(True)
+
+
+async def promote(request: Request) -> Response:
+    body = parse_json_body(await request.body())
+    tenant = path_param(request, "tenant")
+
+    def act() -> None:
+        _admin(request)
+        changes = body.get("changes")
+        if not isinstance(changes, list) or not all(isinstance(c, str) for c in changes):
+            raise BadRequest('"changes" must be a list of "N,P" strings')
+        _api(request).promote(tenant, _required(body, "pipeline"), changes)
+
+    await run_in_threadpool(act)
+    return api_json(True)
+
+
+def _required(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise BadRequest(f'the request needs "{name}"')
+    return value
+
+
+routes: list[BaseRoute] = [
+    Route("/api/tenants", tenants),
+    Route("/api/tenant/{tenant}/status", status),
+    Route("/api/tenant/{tenant}/status/change/{change}", change_status),
+    Route("/api/tenant/{tenant}/builds", builds),
+    Route("/api/tenant/{tenant}/build/{uuid}", build),
+    Route("/api/tenant/{tenant}/buildsets", buildsets),
+    Route("/api/tenant/{tenant}/buildset/{uuid}", buildset),
+    Route("/api/tenant/{tenant}/jobs", jobs),
+    Route("/api/tenant/{tenant}/projects", projects),
+    Route("/api/tenant/{tenant}/pipelines", pipelines),
+    Route("/api/tenant/{tenant}/config-errors", config_errors),
+    Route("/api/tenant/{tenant}/project/{project:path}/enqueue", enqueue, methods=["POST"]),
+    Route("/api/tenant/{tenant}/project/{project:path}/dequeue", dequeue, methods=["POST"]),
+    Route("/api/tenant/{tenant}/promote", promote, methods=["POST"]),
+]

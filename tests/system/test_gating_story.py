@@ -1,0 +1,154 @@
+"""The gate, through the whole system: real review server, real event log,
+real speculative merges, the scheduler, and the fake executor.
+
+"Test the result of the change, not the change": every approved change is
+tested on top of the changes ahead of it, and merges only if that passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lockgate.testing.gate_harness import GateHarness
+from lockgate.testing.gate_layouts import PIPELINES, PROJECTS
+
+
+@pytest.fixture
+def gate(tmp_path: Path, database_url: str) -> Iterator[GateHarness]:
+    harness = GateHarness.create(
+        tmp_path / "site", layout=PIPELINES, projects=PROJECTS, database_url=database_url
+    )
+    yield harness
+    harness.close()
+
+
+def test_a_new_change_is_checked_and_gets_verified_plus_one(gate: GateHarness) -> None:
+    a = gate.change("org/project", "A")
+    gate.settle()
+    assert [b.name for b in gate.history()] == ["project-merge", "project-test1", "project-test2"]
+    assert all(b.result == "SUCCESS" for b in gate.history())
+    [report] = gate.reports(a)
+    assert report.startswith("Patch Set 1: Verified+1\n\nBuild succeeded.")
+    assert "- project-test1 https://logs.example/" in report
+    assert gate.vote(a, "Verified") == 1
+    assert gate.status(a) == "NEW"
+
+
+def test_three_approved_changes_are_tested_on_each_other_and_merge_in_order(
+    gate: GateHarness,
+) -> None:
+    a = gate.change("org/project", "A")
+    b = gate.change("org/project", "B")
+    c = gate.change("org/project", "C")
+    gate.settle()  # the check pipeline's builds
+    checked = len(gate.history())
+    gate.executor.hold_jobs_in_build = True
+    for change in (a, b, c):
+        gate.approve(change)
+    gate.settle()
+    # project-merge holds the changes behind until it succeeds
+    assert [x.name for x in gate.running()] == ["project-merge"]
+    gate.executor.release("project-merge")
+    gate.settle()
+    assert len(gate.running()) == 3
+    gate.executor.release("project-merge")
+    gate.settle()
+    assert len(gate.running()) == 5
+    gate.executor.release("project-merge")
+    gate.settle()
+    assert sorted(x.changes for x in gate.running()) == [
+        "1,1",
+        "1,1",
+        "1,1 2,1",
+        "1,1 2,1",
+        "1,1 2,1 3,1",
+        "1,1 2,1 3,1",
+    ]
+    gate.executor.hold_jobs_in_build = False
+    gate.executor.release()
+    gate.settle()
+    assert len(gate.history()) - checked == 9
+    assert [gate.status(x) for x in (a, b, c)] == ["MERGED"] * 3
+    for change in (a, b, c):
+        gate_reports = [r for r in gate.reports(change) if "gate" in r]
+        assert len(gate_reports) == 2  # start, then success
+        assert "Build succeeded (gate pipeline)." in gate_reports[-1]
+
+
+def test_a_failure_at_the_head_lets_the_change_behind_merge_without_it(gate: GateHarness) -> None:
+    a = gate.change("org/project", "A")
+    b = gate.change("org/project", "B")
+    gate.settle()
+    gate.executor.fail("project-test1", a.key)
+    gate.approve(a)
+    gate.approve(b)
+    gate.settle()
+    assert gate.status(a) == "NEW"
+    assert gate.status(b) == "MERGED"
+    assert gate.vote(a, "Verified") == -2
+    failure = gate.reports(a)[-1]
+    assert "Build failed (gate pipeline)." in failure
+    assert "- project-test1 https://logs.example/" in failure and ": FAILURE in" in failure
+    # B merged on a state without A
+    last_b = [x for x in gate.history("project-test1") if x.has_change(b.key)][-1]
+    assert last_b.changes == b.key
+
+
+def test_a_broken_zuul_yaml_in_a_change_is_reported_on_it_with_file_and_line(
+    gate: GateHarness,
+) -> None:
+    broken = gate.change(
+        "org/project",
+        "Broken config",
+        {".zuul.yaml": "- job:\n    name: new-job\n    parrent: base\n"},
+    )
+    fine = gate.change("org/project", "Fine")
+    gate.settle()
+    [report] = gate.reports(broken)
+    assert "Verified-1" in report
+    assert "org/project/.zuul.yaml@master:3:5" in report and "parrent" in report
+    assert gate.vote(fine, "Verified") == 1
+
+
+def test_a_change_that_fixes_its_own_jobs_runs_under_the_config_it_proposes(
+    gate: GateHarness,
+) -> None:
+    change = gate.change(
+        "org/project",
+        "Add a job",
+        {
+            ".zuul.yaml": (
+                "- job:\n    name: project-lint\n"
+                "- project:\n    check:\n      jobs:\n        - project-lint\n"
+            )
+        },
+    )
+    gate.settle()
+    assert "project-lint" in [b.name for b in gate.history()]
+    assert gate.vote(change, "Verified") == 1
+
+
+def test_cross_project_depends_on_gates_both_changes_together(gate: GateHarness) -> None:
+    b = gate.change("org/project2", "B")
+    a = gate.change("org/project1", "A", depends_on=[b])
+    gate.settle()
+    gate.approve(b)
+    gate.approve(a)
+    gate.settle()
+    assert gate.status(b) == "MERGED"
+    assert gate.status(a) == "MERGED"
+    integration = [x for x in gate.history("project1-project2-integration")][-1]
+    assert integration.changes == f"{b.key} {a.key}"
+
+
+def test_recheck_runs_the_check_jobs_again(gate: GateHarness) -> None:
+    a = gate.change("org/project", "A")
+    gate.settle()
+    first = len(gate.history())
+    gate.comment(a, "recheck")
+    gate.settle()
+    assert len(gate.history()) == 2 * first
+    assert len(gate.reports(a)) == 2
