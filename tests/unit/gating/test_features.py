@@ -532,3 +532,23 @@ def test_a_change_abandoned_while_its_submit_is_in_flight_waits_for_the_answer()
     assert "not merged by the code review system: change is abandoned" in d.messages(a)[-1]
     d.approve(b)
     assert d.merges == ["2,1"]
+
+
+def test_a_change_merged_outside_the_gate_leaves_it_without_resetting_the_items_behind() -> None:
+    d = gate()
+    d.hold_jobs_in_build = True
+    a = d.add_change("org/project", "A")
+    b = d.add_change("org/project", "B")
+    d.approve(a)
+    d.approve(b)
+    d.release("project-merge")
+    d.release("project-merge")
+    a.status = "MERGED"  # an admin submitted it by hand
+    d.tips[("org/project", "master")] = ("1,1",)
+    d.emit(d.change_event(a, "change-merged"))
+    assert d.reported(a) == 1  # its start; nothing more
+    d.hold_jobs_in_build = False
+    d.release()
+    assert d.merges == ["2,1"]
+    assert not [r for r in d.history if r.result == "ABORTED" and r.changes.endswith("2,1")]
+    assert not d.untested_merges

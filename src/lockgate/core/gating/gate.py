@@ -202,6 +202,17 @@ def _remove_change(ctx: Ctx, number: int, below_patchset: int | None, only_new_p
                 )
 
 
+def _merged_elsewhere(ctx: Ctx, change: Change) -> None:
+    """A change merged by someone else leaves the shared queues quietly: the
+    items behind it were built on it, which is what the branch is now."""
+    for name in list(ctx.state.pipelines):
+        if not ctx.has_pipeline(name) or ctx.pipeline(name).manager not in SHARED_MANAGERS:
+            continue
+        for item in ctx.state.live_items_for(name, change.key):
+            if not item.submits and item.changes == [change]:
+                remove_item(ctx, item, reset_behind=False, report_dequeue=False)
+
+
 def _trigger(ctx: Ctx, event: TriggerEvent) -> None:
     pool: dict[str, Change] = dict(event.dependencies)
     for behind in event.needed_by:
@@ -211,8 +222,10 @@ def _trigger(ctx: Ctx, event: TriggerEvent) -> None:
     _refresh(ctx, pool, event)
     change = event.change
     if change is not None:
-        if change.status == "MERGED" and change.key not in ctx.state.merged:
-            ctx.state.merged.append(change.key)
+        if change.status == "MERGED":
+            if change.key not in ctx.state.merged:
+                ctx.state.merged.append(change.key)
+            _merged_elsewhere(ctx, change)
         if event.type == "patchset-created":
             _remove_change(ctx, change.number, change.patchset, only_new_ps=True)
         if event.type == "change-abandoned" or change.status == "ABANDONED":
