@@ -17,23 +17,14 @@ pending. The full-system harness keeps the same API shape.
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
 
-from lockgate.core.config.frozen import FrozenJob, JobGraph
-from lockgate.core.config.objects import (
-    ApprovalMatch,
-    JobDependency,
-    PipelineDef,
-    ReporterDef,
-    RequirementDef,
-    TriggerDef,
-)
 from lockgate.core.config.source import ConfigError
 from lockgate.core.gating.actions import CancelBuild, GateAction, MergeRequest, Report, StartBuild
-from lockgate.core.gating.changes import Approval, Change, Ref, Subject
+from lockgate.core.gating.changes import Approval, Change, Ref
 from lockgate.core.gating.codec import from_dict, to_dict
 from lockgate.core.gating.events import (
     BuildCompleted,
@@ -45,152 +36,17 @@ from lockgate.core.gating.events import (
     TriggerEvent,
 )
 from lockgate.core.gating.gate import TenantGate
-from lockgate.core.gating.layout_view import ConfigProblem, LayoutView, QueueSpec
-
-CONNECTION = "gerrit"
-
-# --- layouts ------------------------------------------------------------------
-
-
-def job(
-    name: str,
-    *,
-    after: Sequence[str] = (),
-    soft: Sequence[str] = (),
-    **attributes: Any,
-) -> FrozenJob:
-    """A frozen job; `after` names the jobs it depends on."""
-    deps = tuple(JobDependency(n) for n in after) + tuple(JobDependency(n, soft=True) for n in soft)
-    return FrozenJob(name=name, dependencies=deps, **attributes)
-
-
-def _reporter(labels: Mapping[str, int], submit: bool = False) -> tuple[ReporterDef, ...]:
-    return (ReporterDef(CONNECTION, "gerrit", labels=dict(labels), submit=submit),)
-
-
-def gate_pipeline(**overrides: Any) -> PipelineDef:
-    """A dependent gate: Workflow +1 with Code-Review +2; start Verified 0,
-    success Verified +2 and submit, failure Verified -2."""
-    base = PipelineDef(
-        name="gate",
-        manager="dependent",
-        precedence="high",
-        success_message="Build succeeded (gate pipeline).",
-        failure_message="Build failed (gate pipeline).",
-        start_message="Starting gate jobs.",
-        triggers=(
-            TriggerDef(
-                CONNECTION,
-                "gerrit",
-                events=("comment-added",),
-                approvals=(ApprovalMatch({"Workflow": (1,)}),),
-            ),
-        ),
-        require=(RequirementDef(CONNECTION, approvals=(ApprovalMatch({"Code-Review": (2,)}),)),),
-        reporters={
-            "start": _reporter({"Verified": 0}),
-            "success": _reporter({"Verified": 2}, submit=True),
-            "failure": _reporter({"Verified": -2}),
-        },
-    )
-    return replace(base, **overrides)
-
-
-def check_pipeline(**overrides: Any) -> PipelineDef:
-    """An independent check: new patch sets and `recheck`; Verified +1 / -1."""
-    base = PipelineDef(
-        name="check",
-        manager="independent",
-        success_message="Build succeeded (check pipeline).",
-        failure_message="Build failed (check pipeline).",
-        triggers=(
-            TriggerDef(CONNECTION, "gerrit", events=("patchset-created",)),
-            TriggerDef(CONNECTION, "gerrit", events=("comment-added",), comments=(r"(?i)^\s*recheck",)),
-        ),
-        reporters={"success": _reporter({"Verified": 1}), "failure": _reporter({"Verified": -1})},
-    )
-    return replace(base, **overrides)
-
-
-@dataclass
-class ProjectSpec:
-    jobs: dict[str, tuple[FrozenJob, ...]] = field(default_factory=dict)  # pipeline -> jobs
-    queue: str | None = None
-    fail_fast: bool = False
-
-
-@dataclass
-class FakeLayout:
-    """A LayoutView from plain values: pipelines, projects with their queue and
-    jobs per pipeline, queues, semaphores."""
-
-    pipelines: dict[str, PipelineDef]
-    projects: dict[str, ProjectSpec]
-    queues: dict[str, QueueSpec] = field(default_factory=dict)
-    semaphores: dict[str, int] = field(default_factory=dict)
-    max_deps: int | None = None
-    name: str = "layout-1"
-    # (pipeline, change key) -> configuration errors, for a change whose graph
-    # cannot be frozen
-    problems: dict[tuple[str, str], tuple[ConfigError, ...]] = field(default_factory=dict)
-
-    @property
-    def generation(self) -> str:
-        return self.name
-
-    def pipeline_names(self) -> Sequence[str]:
-        return list(self.pipelines)
-
-    def pipeline(self, name: str) -> PipelineDef:
-        return self.pipelines[name]
-
-    def queue_for(self, pipeline: str, project: str) -> QueueSpec | None:
-        spec = self.projects.get(project)
-        if spec is None or pipeline not in spec.jobs:
-            return None
-        name = spec.queue or project
-        return self.queues.get(name, QueueSpec(name))
-
-    def job_graph(self, pipeline: str, subject: Subject) -> JobGraph | ConfigProblem:
-        if isinstance(subject, Change) and (pipeline, subject.key) in self.problems:
-            return ConfigProblem(self.problems[(pipeline, subject.key)])
-        spec = self.projects.get(subject.project)
-        if spec is None:
-            return JobGraph()
-        return JobGraph(spec.jobs.get(pipeline, ()), fail_fast=spec.fail_fast)
-
-    def semaphore_max(self, name: str) -> int:
-        return self.semaphores.get(name, 1)
-
-    def max_dependencies(self) -> int | None:
-        return self.max_deps
-
-
-def standard_jobs(*extra: FrozenJob) -> tuple[FrozenJob, ...]:
-    """project-merge (hold-following-changes), then project-test1 (4 attempts)
-    and project-test2 after it."""
-    return (
-        job("project-merge", hold_following_changes=True),
-        job("project-test1", after=["project-merge"], attempts=4),
-        job("project-test2", after=["project-merge"]),
-        *extra,
-    )
-
-
-def baseline_layout(**gate_overrides: Any) -> FakeLayout:
-    """zuul.md section 3's baseline fixture, with our label names."""
-    integration = job("project1-project2-integration", after=["project-merge"])
-    shared = {"check": standard_jobs(integration), "gate": standard_jobs(integration)}
-    return FakeLayout(
-        pipelines={"check": check_pipeline(), "gate": gate_pipeline(**gate_overrides)},
-        projects={
-            "org/project": ProjectSpec({"check": standard_jobs(), "gate": standard_jobs()}),
-            "org/project1": ProjectSpec(dict(shared), queue="integrated"),
-            "org/project2": ProjectSpec(dict(shared), queue="integrated"),
-        },
-        queues={"integrated": QueueSpec("integrated")},
-    )
-
+from lockgate.core.gating.layout_view import LayoutView
+from lockgate.testing.fake_layout import (
+    CONNECTION,
+    FakeLayout,
+    ProjectSpec,
+    baseline_layout,
+    check_pipeline,
+    gate_pipeline,
+    job,
+    standard_jobs,
+)
 
 # --- the review server ----------------------------------------------------------
 
@@ -289,6 +145,21 @@ class FakeBuild:
         return self.action.changes[-1].key if self.action.changes else ""
 
 
+__all__ = [
+    "CONNECTION",
+    "BuildRecord",
+    "FakeChange",
+    "FakeLayout",
+    "GateDriver",
+    "ProjectSpec",
+    "baseline_layout",
+    "check_pipeline",
+    "gate_pipeline",
+    "job",
+    "standard_jobs",
+]
+
+
 class GateDriver:
     def __init__(self, layout: LayoutView, tenant: str = "tenant-one") -> None:
         self.layout = layout
@@ -316,7 +187,11 @@ class GateDriver:
         # the reporter carries reports out but its answers never reach the gate,
         # as when the scheduler dies between a submit and its ReportDone
         self.lose_report_outcomes = False
+        # ... or reach it only when `deliver_reports` is called
+        self.hold_report_outcomes = False
+        self.withheld: list[ReportDone] = []
         self.double_merges: list[str] = []
+        self.out_of_order_merges: list[str] = []  # merged before a change it needs
         self.untested_merges: list[str] = []
         self._seq = 0
 
@@ -493,18 +368,19 @@ class GateDriver:
 
     def _merge(self, request: MergeRequest) -> MergeCompleted:
         keys = [c.key for c in request.changes]
-        for n, change in enumerate(request.changes):
-            seen = set(keys[:n])
-            for (p, b), merged in self.tips.items():
-                if (p, b) == (change.project, change.branch):
-                    seen.update(merged)
-            if any(pair <= seen | {change.key} and change.key in pair for pair in self.conflicts):
+        for n, change in enumerate(request.changes) if self.conflicts else ():
+            seen = {*keys[:n], *self.tips.get((change.project, change.branch), ()), change.key}
+            if any(change.key in pair and pair <= seen for pair in self.conflicts):
                 return MergeCompleted(request.item, request.buildset, conflict=change.key)
-        heads: dict[tuple[str, str], str] = {}
+        on_top: dict[tuple[str, str], list[str]] = {}
         for change in request.changes:
             where = (change.project, change.branch)
-            on_top = [c.key for c in request.changes if (c.project, c.branch) == where]
-            heads[where] = self.head(*where, *on_top)
+            # a change ahead that merged since the request was made is in the tip already
+            if change.key not in self.tips.get(where, ()):
+                on_top.setdefault(where, []).append(change.key)
+            else:
+                on_top.setdefault(where, [])
+        heads = {where: self.head(*where, *keys) for where, keys in on_top.items()}
         own = request.changes[-1].key if request.changes else ""
         errors = self.config_errors.get(own, ())
         return MergeCompleted(
@@ -519,7 +395,11 @@ class GateDriver:
 
     def _begin(self, build: FakeBuild) -> None:
         build.started = True
-        self.events.append(BuildStarted(build.action.build, self.now, url=f"https://logs.example/{build.action.build}"))
+        self.events.append(
+            BuildStarted(
+                build.action.build, self.now, url=f"https://logs.example/{build.action.build}"
+            )
+        )
         if not self.hold_jobs_in_build:
             self._finish(build)
 
@@ -535,8 +415,13 @@ class GateDriver:
             self.running.remove(build)
         self._record(build, result)
         self.events.append(
-            BuildCompleted(build.action.build, result, self.now, self.now + 60,
-                           url=f"https://logs.example/{build.action.build}")
+            BuildCompleted(
+                build.action.build,
+                result,
+                self.now,
+                self.now + 60,
+                url=f"https://logs.example/{build.action.build}",
+            )
         )
 
     def _record(self, build: FakeBuild, result: str) -> None:
@@ -566,7 +451,8 @@ class GateDriver:
 
     def _matching(self, job_name: str | None, change: str | None) -> list[FakeBuild]:
         return [
-            b for b in self.running
+            b
+            for b in self.running
             if (job_name is None or b.name == job_name) and (change is None or b.own == change)
         ]
 
@@ -578,12 +464,21 @@ class GateDriver:
                 self._finish(build)
         self.settle()
 
-    def release_queue(self, job_name: str | None = None, change: FakeChange | str | None = None) -> None:
+    def release_queue(
+        self, job_name: str | None = None, change: FakeChange | str | None = None
+    ) -> None:
         """Start builds waiting in the executor's queue, then settle."""
         key = change.key if isinstance(change, FakeChange) else change
         for build in self._matching(job_name, key):
             if not build.started:
                 self._begin(build)
+        self.settle()
+
+    def finish_one(self, index: int, result: str) -> None:
+        """End the `index`-th running build (modulo their number) with `result`."""
+        started = [b for b in self.running if b.started]
+        if started:
+            self._finish(started[index % len(started)], result)
         self.settle()
 
     def running_builds(self) -> list[tuple[str, str]]:
@@ -612,13 +507,17 @@ class GateDriver:
                 self._merge_change(change, report)
                 done = ReportDone(report.report, merged=True)
         self._carried[report.report] = done
-        if not self.lose_report_outcomes:
+        if self.hold_report_outcomes:
+            self.withheld.append(done)
+        elif not self.lose_report_outcomes:
             self.events.append(done)
 
     def _merge_change(self, change: FakeChange, report: Report) -> None:
         """Submit: check that what merges is what the voting jobs tested."""
         if change.key in self.merges:
             self.double_merges.append(change.key)
+        if change.needs():
+            self.out_of_order_merges.append(change.key)
         where = (change.project, change.branch)
         expected = self.head(*where, change.key)
         own = [r for r in self.history if r.item == report.item]
@@ -633,6 +532,12 @@ class GateDriver:
         change.status = "MERGED"
         self.tips[where] = (*self.tips.get(where, ()), change.key)
         self.merges.append(change.key)
+
+    def deliver_reports(self) -> None:
+        """The reporter's withheld answers reach the gate, then settle."""
+        self.events.extend(self.withheld)
+        self.withheld.clear()
+        self.settle()
 
     # --- what tests look at --------------------------------------------------------
 
@@ -655,8 +560,8 @@ class GateDriver:
         """Kill the scheduler: its state is saved as JSON-able data and loaded by
         a new gate; the executor's builds die with the old process, merges and
         report outcomes in flight are lost. Then the new gate resumes."""
-        saved = to_dict(self.gate.state)
-        self.gate = TenantGate(self.gate.state.tenant, self.layout, from_dict(saved))
+        saved = json.dumps(to_dict(self.gate.state))  # what a database would keep
+        self.gate = TenantGate(self.gate.state.tenant, self.layout, from_dict(json.loads(saved)))
         for build in self.running:
             if build.started:
                 self._record(build, "LOST")

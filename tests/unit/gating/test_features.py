@@ -458,3 +458,97 @@ def test_status_shows_queues_heads_items_and_jobs() -> None:
     assert not merge["queued"] and merge["tries"] == 1
     test1 = next(j for j in head["jobs"] if j["name"] == "project-test1")
     assert test1["dependencies"] == ["project-merge"] and test1["uuid"] is None
+
+
+def test_recheck_runs_check_again() -> None:
+    d = gate()
+    a = d.add_change("org/project", "A")
+    d.give("project-test1", a, "FAILURE")
+    d.upload(a)
+    assert a.approvals["Verified"] == -1
+    d.recheck(a)
+    assert a.approvals["Verified"] == 1
+    assert d.reported(a) == 2
+
+
+def test_check_tests_a_change_on_the_changes_it_needs_from_another_project() -> None:
+    d = gate()
+    d.hold_jobs_in_build = True
+    a = d.add_change("org/project1", "A")
+    b = d.add_change("org/project2", "B")
+    d.depends_on(b, a)
+    d.upload(b)
+    status = d.gate.status(d.now)
+    check = next(p for p in status["pipelines"] if p["name"] == "check")
+    (chain,) = check["change_queues"][0]["heads"]
+    assert [(i["refs"][0]["id"], i["live"]) for i in chain] == [("1,1", False), ("2,1", True)]
+    assert chain[0]["jobs"] == []
+    d.hold_jobs_in_build = False
+    d.release()
+    assert {r.changes for r in d.history} == {"1,1 2,1"}
+    assert (d.reported(a), d.reported(b)) == (0, 1)
+    assert not d.gate.state.items
+
+
+def test_a_change_that_edits_configuration_runs_the_jobs_it_proposes() -> None:
+    d = gate()
+    a = d.add_change("org/project", "A", files=[".zuul.d/jobs.yaml"])
+    proposed = baseline_layout()
+    proposed.name = "layout-1+1,1"
+    proposed.projects["org/project"].jobs["gate"] = (*standard_jobs(), job("proposed-job"))
+    d.dynamic_layouts[a.key] = proposed
+    d.approve(a)
+    assert d.merge_requests[0].config_changes
+    assert ("proposed-job", "1,1", "SUCCESS") in d.history_names()
+    assert d.merges == ["1,1"]
+
+
+def test_a_dequeued_change_that_had_started_hears_so_from_the_dequeue_reporters() -> None:
+    layout = baseline_layout()
+    gate_def = layout.pipelines["gate"]
+    reporters = {**gate_def.reporters, "dequeue": gate_def.reporters["failure"]}
+    layout.pipelines["gate"] = replace(gate_def, reporters=reporters)
+    d = GateDriver(layout)
+    d.hold_jobs_in_build = True
+    a = d.add_change("org/project", "A")
+    d.approve(a)
+    d.emit(Dequeue("gate", a.key))
+    assert [r.action for r in d.reports_for(a)] == ["start", "dequeue"]
+    assert d.messages(a)[-1].startswith("Build canceled.")
+    assert "- project-merge" in d.messages(a)[-1]
+
+
+def test_a_change_abandoned_while_its_submit_is_in_flight_waits_for_the_answer() -> None:
+    d = gate()
+    a = d.add_change("org/project", "A")
+    b = d.add_change("org/project", "B")
+    d.refuse_submit[a.key] = "change is abandoned"
+    d.hold_report_outcomes = True
+    d.approve(a)
+    d.abandon(a)  # while the submit is on its way
+    assert len(d.gate.state.items) == 1  # it stays until the review server answers
+    d.hold_report_outcomes = False
+    d.deliver_reports()
+    assert "not merged by the code review system: change is abandoned" in d.messages(a)[-1]
+    d.approve(b)
+    assert d.merges == ["2,1"]
+
+
+def test_a_change_merged_outside_the_gate_leaves_it_without_resetting_the_items_behind() -> None:
+    d = gate()
+    d.hold_jobs_in_build = True
+    a = d.add_change("org/project", "A")
+    b = d.add_change("org/project", "B")
+    d.approve(a)
+    d.approve(b)
+    d.release("project-merge")
+    d.release("project-merge")
+    a.status = "MERGED"  # an admin submitted it by hand
+    d.tips[("org/project", "master")] = ("1,1",)
+    d.emit(d.change_event(a, "change-merged"))
+    assert d.reported(a) == 1  # its start; nothing more
+    d.hold_jobs_in_build = False
+    d.release()
+    assert d.merges == ["2,1"]
+    assert not [r for r in d.history if r.result == "ABORTED" and r.changes.endswith("2,1")]
+    assert not d.untested_merges

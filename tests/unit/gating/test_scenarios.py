@@ -140,7 +140,7 @@ def three_approved_failing(
 def test_s04_a_failure_in_the_middle_retests_only_what_is_behind() -> None:
     d = gate()
     d.hold_jobs_in_build = True
-    a, b, c = three_approved_failing(d, "project-test1", 1)
+    _a, b, _c = three_approved_failing(d, "project-test1", 1)
     release_merges(d, 3)
     d.release("project-test1", b)
     assert count(d, "ABORTED") == 2
@@ -160,7 +160,7 @@ def test_s04_a_failure_in_the_middle_retests_only_what_is_behind() -> None:
 def test_s05_builds_waiting_in_the_executor_queue_vanish_on_a_reset() -> None:
     d = gate()
     d.hold_jobs_in_queue = True
-    a, b, c = three_approved_failing(d, "project-test1", 0)
+    a, _b, _c = three_approved_failing(d, "project-test1", 0)
     assert d.queued_builds() == [("project-merge", "1,1")]
     for _ in range(3):
         d.release_queue("project-merge")
@@ -348,7 +348,9 @@ def test_s13_a_refused_submit_is_a_merge_failure_and_resets_the_items_behind() -
     d.release()
     assert d.merges == ["2,1"]
     assert "was not merged by the code review system: needs Verified" in d.messages(a)[-1]
-    assert {r.changes for r in d.history if r.changes.endswith("2,1") and r.result == "SUCCESS"} >= {"2,1"}
+    assert {
+        r.changes for r in d.history if r.changes.endswith("2,1") and r.result == "SUCCESS"
+    } >= {"2,1"}
     assert not d.untested_merges
 
 
@@ -474,3 +476,22 @@ def test_s20_a_new_patchset_on_the_head() -> None:
     assert ("project-merge", "2,1", "ABORTED") in d.history_names()
     assert [d.reported(x) for x in (a, b, c, e)] == [2, 2, 2, 2]
     assert len(d.history) == 7
+
+
+def test_a_change_needing_a_change_that_stops_failing_is_tested_again() -> None:
+    d = gate()
+    d.hold_jobs_in_build = True
+    a, b, c = (d.add_change("org/project", s) for s in "ABC")
+    d.set_parent(c, b)
+    d.fail("project-test1", a)
+    d.give("project-test1", b, "FAILURE")  # only on top of A
+    for x in (a, b, c):
+        d.approve(x)
+    release_merges(d, 3)
+    d.release("project-test1", b)  # B fails: C, which needs B, stops
+    assert not [name for name, changes in d.running_builds() if changes.endswith("3,1")]
+    d.release("project-test1", a)  # A fails: B starts again alone, and C behind it
+    d.hold_jobs_in_build = False
+    d.release()
+    assert d.merges == ["2,1", "3,1"]
+    assert not d.untested_merges

@@ -19,9 +19,7 @@ _CLASSES: dict[str, type[Any]] = {}
 for _module in (source, objects, frozen, changes, actions, state):
     for _name in dir(_module):
         _cls = getattr(_module, _name)
-        if isinstance(_cls, type) and (
-            dataclasses.is_dataclass(_cls) or _cls is source.Mark
-        ):
+        if isinstance(_cls, type) and (dataclasses.is_dataclass(_cls) or _cls is source.Mark):
             _CLASSES[_cls.__name__] = _cls
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from lockgate.core.config.objects import PipelineDef
 from lockgate.core.gating.actions import GateAction
+from lockgate.core.gating.changes import Change
 from lockgate.core.gating.layout_view import LayoutView
 from lockgate.core.gating.state import GateState
 
@@ -23,6 +24,16 @@ class Ctx:
     # memory only, a restart re-asks for the merge of an item not yet started
     dynamic: dict[str, LayoutView] = field(default_factory=dict)
     actions: list[GateAction] = field(default_factory=list)
+    # per pass: item id -> whether it or an item ahead holds the items behind
+    holds: dict[str, bool] = field(default_factory=dict)
+    semaphore_freed: bool = False
+    # queues whose items an event added, removed or refreshed
+    touched: set[str] = field(default_factory=set)
+    # (pipeline, change snapshot) -> whether it misses a requirement; kept by
+    # the gate between events, the objects held so that their ids stay theirs
+    requirement_cache: dict[tuple[int, int], tuple[PipelineDef, Change, bool]] = field(
+        default_factory=dict
+    )
 
     @property
     def tenant(self) -> str:

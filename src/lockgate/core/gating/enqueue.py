@@ -76,32 +76,32 @@ def _new_item(
     ctx.state.items[item.id] = item
     new_buildset(ctx, item)
     queue.items.append(item.id)
+    ctx.touched.add(queue.id)
     return item
 
 
 def _entered(ctx: Ctx, pipeline: PipelineDef, item: Item) -> None:
     """An item went live: the enqueue reporters, and the pipelines it supercedes."""
-    send(ctx, pipeline, item.id, item.changes, "enqueue", "enqueue")
+    send(ctx, pipeline, item.id, item.changes, "enqueue", kind="enqueue")
     for other in pipeline.supercedes:
         if not ctx.has_pipeline(other):
             continue
         shared = ctx.pipeline(other).manager in SHARED_MANAGERS
         for key in item.keys:
             for old in ctx.state.live_items_for(other, key):
-                remove_item(ctx, old, reset_behind=shared, report_dequeue=False)
+                if not old.submits:
+                    remove_item(ctx, old, reset_behind=shared, report_dequeue=False)
 
 
 def _notice(ctx: Ctx, pipeline: PipelineDef, change: Change, reason: str) -> None:
-    send(ctx, pipeline, "", [change], "failure", "notice", reason=reason)
+    send(ctx, pipeline, "", [change], "failure", kind="notice", reason=reason)
 
 
 def _is_merged(ctx: Ctx, key: str, pool: Pool) -> bool:
     return key in ctx.state.merged or (key in pool and pool[key].status == "MERGED")
 
 
-def _may_enter(
-    ctx: Ctx, pipeline: PipelineDef, change: Change, ignore_requirements: bool
-) -> bool:
+def _may_enter(ctx: Ctx, pipeline: PipelineDef, change: Change, ignore_requirements: bool) -> bool:
     if not change.is_open or not change.is_current:
         return False
     if pipeline.manager == "dependent" and not change.can_merge(reporter_labels(pipeline)):
@@ -131,30 +131,42 @@ def enqueue_change(
     pool = {**pool, change.key: change}
     limit = ctx.layout.max_dependencies()
     if limit is not None and not pipeline.ignore_dependencies:
-        count = len([k for k in transitive_needs([change.key], pool) if not _is_merged(ctx, k, pool)])
+        count = len(
+            [k for k in transitive_needs([change.key], pool) if not _is_merged(ctx, k, pool)]
+        )
         if count > limit:
             _notice(ctx, pipeline, change, TOO_MANY_DEPENDENCIES.format(count=count, max=limit))
             return False
     if pipeline.manager == "dependent":
-        return _add_dependent(ctx, pipeline, change, pool, ignore_requirements, set())
+        return _add_dependent(
+            ctx, pipeline, change, pool, ignore_requirements=ignore_requirements, history=set()
+        )
     if pipeline.manager == "serial":
         key = shared_queue_key(ctx, pipeline.name, change.project, change.branch)
         queue = _queue(ctx, pipeline, *key)
-        _entered(ctx, pipeline, _new_item(ctx, queue, [change], None, live=True,
-                                          ignore_requirements=ignore_requirements))
+        _entered(
+            ctx,
+            pipeline,
+            _new_item(
+                ctx, queue, [change], None, live=True, ignore_requirements=ignore_requirements
+            ),
+        )
         return True
     if pipeline.manager == "supercedent":
         queue = _queue(ctx, pipeline, change.project, change.branch, True)
-        _entered(ctx, pipeline, _new_item(ctx, queue, [change], None, live=True,
-                                          ignore_requirements=ignore_requirements))
+        _entered(
+            ctx,
+            pipeline,
+            _new_item(
+                ctx, queue, [change], None, live=True, ignore_requirements=ignore_requirements
+            ),
+        )
         _prune(ctx, queue)
         return True
     return _add_independent(ctx, pipeline, change, pool, ignore_requirements)
 
 
-def _members(
-    ctx: Ctx, pipeline: PipelineDef, change: Change, pool: Pool
-) -> list[Change] | None:
+def _members(ctx: Ctx, pipeline: PipelineDef, change: Change, pool: Pool) -> list[Change] | None:
     """The changes one item holds: `change`, or its whole dependency cycle when
     the project's queue allows cycles. None (after a report) when it does not."""
     cycle = cycle_of(change.key, pool)
@@ -172,6 +184,7 @@ def _add_dependent(
     pipeline: PipelineDef,
     change: Change,
     pool: Pool,
+    *,
     ignore_requirements: bool,
     history: set[str],
 ) -> bool:
@@ -208,7 +221,9 @@ def _add_dependent(
             return False
         if not _may_enter(ctx, pipeline, needed, ignore_requirements):
             return False
-        if not _add_dependent(ctx, pipeline, needed, pool, ignore_requirements, history):
+        if not _add_dependent(
+            ctx, pipeline, needed, pool, ignore_requirements=ignore_requirements, history=history
+        ):
             return False
     if ctx.state.live_items_for(pipeline.name, change.key):
         return True  # the changes behind a needed change brought it in
@@ -220,7 +235,14 @@ def _add_dependent(
             if shared_queue_key(ctx, pipeline.name, behind.project, behind.branch) != key:
                 continue
             if _may_enter(ctx, pipeline, behind, ignore_requirements):
-                _add_dependent(ctx, pipeline, behind, pool, ignore_requirements, set())
+                _add_dependent(
+                    ctx,
+                    pipeline,
+                    behind,
+                    pool,
+                    ignore_requirements=ignore_requirements,
+                    history=set(),
+                )
     return True
 
 
@@ -278,7 +300,9 @@ def enqueue_ref(ctx: Ctx, pipeline_name: str, ref: Ref) -> bool:
     elif pipeline.manager == "supercedent":
         queue = _queue(ctx, pipeline, ref.project, ref.ref, True)
     else:
-        queue = _queue(ctx, pipeline, *shared_queue_key(ctx, pipeline_name, ref.project, ref.branch))
+        queue = _queue(
+            ctx, pipeline, *shared_queue_key(ctx, pipeline_name, ref.project, ref.branch)
+        )
     item = _new_item(ctx, queue, [], ref, live=True)
     if pipeline.manager == "supercedent":
         _prune(ctx, queue)

@@ -41,7 +41,10 @@ class TriggerEvent:
     approvals: tuple[EventApproval, ...] = ()
     pipeline: str = ""  # timer events: the pipeline whose timer fired
     # approved open changes that need this event's change, for enqueueing
-    # changes behind it in a dependent pipeline (Zuul's enqueueChangesBehind)
+    # changes behind it in a dependent pipeline (Zuul's enqueueChangesBehind);
+    # the gate enqueues the changes behind each change it enqueues, the needed
+    # ones ahead included, so this holds those that need this change or any of
+    # its `dependencies`, directly or not
     needed_by: tuple[Change, ...] = ()
     # every change the event's change needs, transitively, keyed "N,P"
     dependencies: Mapping[str, Change] = field(default_factory=dict)

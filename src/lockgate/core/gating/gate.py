@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from lockgate.core.config.objects import PipelineDef
 from lockgate.core.gating.actions import GateAction
 from lockgate.core.gating.changes import Change, Ref
 from lockgate.core.gating.context import SHARED_MANAGERS, Ctx
@@ -51,6 +52,7 @@ class TenantGate:
         self._state = state if state is not None else GateState(tenant=tenant)
         self._state.layout_generation = layout.generation
         self._dynamic: dict[str, LayoutView] = {}
+        self._requirements: dict[tuple[int, int], tuple[PipelineDef, Change, bool]] = {}
 
     @property
     def state(self) -> GateState:
@@ -61,12 +63,20 @@ class TenantGate:
         return self._layout
 
     def _ctx(self, now: float) -> Ctx:
-        return Ctx(self._state, self._layout, now, self._dynamic)
+        if len(self._requirements) > 4 * len(self._state.items) + 1000:
+            self._requirements.clear()  # snapshots of items long gone
+        return Ctx(
+            self._state, self._layout, now, self._dynamic, requirement_cache=self._requirements
+        )
 
     def handle(self, event: GateEvent, now: float) -> list[GateAction]:
         ctx = self._ctx(now)
+        only = self._queues_of(event)
         if isinstance(event, TriggerEvent):
             _trigger(ctx, event)
+            # nothing else saw anything new (a requirement with an age is
+            # re-checked by the next pass that walks its queue)
+            only = sorted(ctx.touched)
         elif isinstance(event, MergeCompleted):
             merge_completed(ctx, event)
         elif isinstance(event, BuildStarted):
@@ -89,8 +99,30 @@ class TenantGate:
             self._layout = event.layout
             ctx.layout = event.layout
             _reconfigure(ctx)
-        process(ctx)
+        process(ctx, only)
         return ctx.actions
+
+    def _queues_of(self, event: GateEvent) -> list[str] | None:
+        """The queues an outcome event can change (None: every queue). A build,
+        merge or report concerns one item; what it frees elsewhere (a semaphore)
+        sends every queue round again."""
+        item_id: str | None = None
+        if isinstance(event, MergeCompleted):
+            item_id = event.item
+        elif isinstance(event, BuildStarted | BuildCompleted):
+            build = self._state.builds.get(event.build)
+            item_id = build.item if build is not None else None
+            if build is None:
+                return []
+        elif isinstance(event, ReportDone):
+            pending = self._state.reports.get(event.report)
+            if pending is None or pending.kind != "submit":
+                return []
+            item_id = pending.report.item
+        else:
+            return None
+        item = self._state.items.get(item_id or "")
+        return [item.queue] if item is not None else []
 
     def resume(self, now: float) -> list[GateAction]:
         """Re-issue, after a restart, what the old process asked for and never
@@ -128,9 +160,14 @@ class TenantGate:
 def _refresh(ctx: Ctx, pool: dict[str, Change], event: TriggerEvent) -> None:
     """Items keep snapshots of their changes; an event brings newer ones."""
     newer = event.change
+    numbers = {c.number for c in pool.values()}
     for item in ctx.state.items.values():
+        if not any(c.number in numbers for c in item.changes):
+            continue
         for n, change in enumerate(item.changes):
             if change.key in pool:
+                if item.changes[n] is not pool[change.key]:
+                    ctx.touched.add(item.queue)
                 item.changes[n] = pool[change.key]
             elif (
                 newer is not None
@@ -139,6 +176,7 @@ def _refresh(ctx: Ctx, pool: dict[str, Change], event: TriggerEvent) -> None:
                 and change.is_current
             ):
                 item.changes[n] = replace(change, is_current=False)
+                ctx.touched.add(item.queue)
 
 
 def _remove_change(ctx: Ctx, number: int, below_patchset: int | None, only_new_ps: bool) -> None:
@@ -149,8 +187,8 @@ def _remove_change(ctx: Ctx, number: int, below_patchset: int | None, only_new_p
         if only_new_ps and not pipeline.dequeue_on_new_patchset:
             continue
         for item in ctx.state.pipeline_items(name):
-            if not item.live or item.id not in ctx.state.items:
-                continue
+            if not item.live or item.id not in ctx.state.items or item.submits:
+                continue  # a change being submitted hears the outcome from the review server
             hit = any(
                 c.number == number and (below_patchset is None or c.patchset < below_patchset)
                 for c in item.changes
@@ -164,6 +202,17 @@ def _remove_change(ctx: Ctx, number: int, below_patchset: int | None, only_new_p
                 )
 
 
+def _merged_elsewhere(ctx: Ctx, change: Change) -> None:
+    """A change merged by someone else leaves the shared queues quietly: the
+    items behind it were built on it, which is what the branch is now."""
+    for name in list(ctx.state.pipelines):
+        if not ctx.has_pipeline(name) or ctx.pipeline(name).manager not in SHARED_MANAGERS:
+            continue
+        for item in ctx.state.live_items_for(name, change.key):
+            if not item.submits and item.changes == [change]:
+                remove_item(ctx, item, reset_behind=False, report_dequeue=False)
+
+
 def _trigger(ctx: Ctx, event: TriggerEvent) -> None:
     pool: dict[str, Change] = dict(event.dependencies)
     for behind in event.needed_by:
@@ -173,8 +222,10 @@ def _trigger(ctx: Ctx, event: TriggerEvent) -> None:
     _refresh(ctx, pool, event)
     change = event.change
     if change is not None:
-        if change.status == "MERGED" and change.key not in ctx.state.merged:
-            ctx.state.merged.append(change.key)
+        if change.status == "MERGED":
+            if change.key not in ctx.state.merged:
+                ctx.state.merged.append(change.key)
+            _merged_elsewhere(ctx, change)
         if event.type == "patchset-created":
             _remove_change(ctx, change.number, change.patchset, only_new_ps=True)
         if event.type == "change-abandoned" or change.status == "ABANDONED":

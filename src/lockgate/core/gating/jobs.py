@@ -161,19 +161,34 @@ def outcomes(ctx: Ctx, bs: Buildset) -> list[JobOutcome]:
 # --- launching ----------------------------------------------------------------
 
 
+def _holds_itself(ctx: Ctx, item: Item) -> bool:
+    if not item.live:
+        return False
+    bs = buildset(ctx, item)
+    if bs.graph is None:
+        return False  # an item without a job graph yet holds nothing, as in Zuul
+    return any(
+        job.hold_following_changes and job_result(ctx, bs, job.name) != SUCCESS
+        for job in bs.graph.jobs
+    )
+
+
+def note_holding(ctx: Ctx, item: Item) -> None:
+    """Remember, for this pass, whether the item or one ahead of it holds the
+    items behind (queues are walked head first, so the one ahead is known)."""
+    ahead = ctx.holds.get(item.item_ahead, False) if item.item_ahead is not None else False
+    ctx.holds[item.id] = ahead or _holds_itself(ctx, item)
+
+
 def holding_following(ctx: Ctx, item: Item) -> bool:
     """Whether an item ahead has a hold-following-changes job that has not
-    succeeded. An item ahead without a job graph yet holds nothing, as in Zuul."""
-    for ahead in ctx.state.chain(item)[:-1]:
-        if not ahead.live:
-            continue
-        bs = buildset(ctx, ahead)
-        if bs.graph is None:
-            continue
-        for job in bs.graph.jobs:
-            if job.hold_following_changes and job_result(ctx, bs, job.name) != SUCCESS:
-                return True
-    return False
+    succeeded."""
+    ahead = item.item_ahead
+    if ahead is None:
+        return False
+    if ahead in ctx.holds:
+        return ctx.holds[ahead]
+    return any(_holds_itself(ctx, a) for a in ctx.state.chain(item)[:-1])
 
 
 def relative_priority(ctx: Ctx, item: Item) -> int:
@@ -239,7 +254,7 @@ def launch(ctx: Ctx, item: Item) -> bool:
     if bs.graph is None:
         return False
     changed = False
-    holding = holding_following(ctx, item)
+    holding: bool | None = None  # computed at the first job that could start
     for job in bs.graph.jobs:
         if job.name in bs.settled:
             continue
@@ -249,6 +264,11 @@ def launch(ctx: Ctx, item: Item) -> bool:
             if build.state != "done" or build.result != "RETRY":
                 continue
             attempt = build.attempt + 1
+        if holding is None:
+            holding = holding_following(ctx, item)
+        if holding:
+            bs.waiting[job.name] = "hold-following-changes ahead"
+            continue
         failed = [
             p for p in bs.graph.parents(job.name) if job_result(ctx, bs, p) not in (None, SUCCESS)
         ]
@@ -273,6 +293,8 @@ def launch(ctx: Ctx, item: Item) -> bool:
 
 
 def release_semaphores(ctx: Ctx, build: Build) -> None:
+    if build.semaphores:
+        ctx.semaphore_freed = True
     for name in build.semaphores:
         holders = ctx.state.semaphores.get(name, [])
         if build.id in holders:

@@ -62,8 +62,8 @@ def send(
     item_id: str,
     changes: Sequence[Change],
     action: str,
-    kind: str,
     *,
+    kind: str,
     jobs: Sequence[JobOutcome] = (),
     reason: str = "",
 ) -> list[str]:
@@ -105,10 +105,19 @@ def remove_item(ctx: Ctx, item: Item, *, reset_behind: bool, report_dequeue: boo
         and ctx.has_pipeline(item.pipeline)
     ):
         jobs = outcomes(ctx, bs) if bs is not None else []
-        send(ctx, ctx.pipeline(item.pipeline), item.id, item.changes, "dequeue", "dequeue", jobs=jobs)
+        send(
+            ctx,
+            ctx.pipeline(item.pipeline),
+            item.id,
+            item.changes,
+            "dequeue",
+            kind="dequeue",
+            jobs=jobs,
+        )
     if bs is not None:
         drop_buildset(ctx, bs)
     queue = state.queues[item.queue]
+    ctx.touched.add(queue.id)
     if item.id in queue.items:
         queue.items.remove(item.id)
     for other in state.queue_items(queue.id):
@@ -156,11 +165,9 @@ def finish(ctx: Ctx, item: Item, action: str, reason: str) -> bool:
     queue = ctx.state.queues[item.queue]
     bs = buildset(ctx, item)
     jobs = outcomes(ctx, bs) if action in ("success", "failure") else []
-    submitting = action == "success" and any(
-        r.submit for r in reporters_for(ctx, pipeline, action)
-    )
+    submitting = action == "success" and any(r.submit for r in reporters_for(ctx, pipeline, action))
     kind = "submit" if submitting and item.ref is None else "final"
-    ids = send(ctx, pipeline, item.id, item.changes, action, kind, jobs=jobs, reason=reason)
+    ids = send(ctx, pipeline, item.id, item.changes, action, kind=kind, jobs=jobs, reason=reason)
     if kind == "submit" and ids:
         item.submits = ids
         return False
@@ -168,9 +175,7 @@ def finish(ctx: Ctx, item: Item, action: str, reason: str) -> bool:
     _count(ctx, pipeline, action == "success")
     if action == "failure" and pipeline.manager == "dependent" and item.live:
         queue.window = shrunk(pipeline, queue.window)
-    remove_item(
-        ctx, item, reset_behind=pipeline.manager in SHARED_MANAGERS, report_dequeue=False
-    )
+    remove_item(ctx, item, reset_behind=pipeline.manager in SHARED_MANAGERS, report_dequeue=False)
     return True
 
 
@@ -180,12 +185,18 @@ def fail_out(ctx: Ctx, item: Item, reason: str) -> None:
     pipeline = ctx.pipeline(item.pipeline)
     bs = buildset(ctx, item)
     if item.live and item.ref is None:
-        send(ctx, pipeline, item.id, item.changes, "failure", "final",
-             jobs=outcomes(ctx, bs), reason=reason)
+        send(
+            ctx,
+            pipeline,
+            item.id,
+            item.changes,
+            "failure",
+            kind="final",
+            jobs=outcomes(ctx, bs),
+            reason=reason,
+        )
     item.result = "FAILURE"
-    remove_item(
-        ctx, item, reset_behind=pipeline.manager in SHARED_MANAGERS, report_dequeue=False
-    )
+    remove_item(ctx, item, reset_behind=pipeline.manager in SHARED_MANAGERS, report_dequeue=False)
 
 
 def report_done(ctx: Ctx, event: ReportDone) -> None:
@@ -218,5 +229,5 @@ def report_done(ctx: Ctx, event: ReportDone) -> None:
     _count(ctx, pipeline, False)
     reason = MERGE_FAILURE.format(error="; ".join(item.submit_errors))
     unmerged = [c for c in item.changes if c.key not in item.merged_keys]
-    send(ctx, pipeline, item.id, unmerged, "failure", "final", reason=reason)
+    send(ctx, pipeline, item.id, unmerged, "failure", kind="final", reason=reason)
     remove_item(ctx, item, reset_behind=shared, report_dequeue=False)
