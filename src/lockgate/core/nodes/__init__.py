@@ -1,0 +1,1 @@
+"""Test nodes: node and node-request state machines, quota, autohold, pure."""
