@@ -330,7 +330,7 @@ def run_in_node(
     used = folder_size(root)
     if full_marker(root).exists() or used > limits.disk_bytes:
         full_marker(root).touch()
-        return Result(1, b"", disk_full_message(root, limits, used))
+        return _stopped(1, b"", disk_full_message(root, limits, used))
     env = {MARKER: str(root), "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     fds: list[int] = []
     cwd: str | None = None
@@ -390,8 +390,16 @@ def _watch(
     if disk_full:
         full_marker(root).touch()
     if problem:
-        return Result(process.returncode or 1, out, err + problem)
+        return _stopped(process.returncode or 1, err, problem)
     return Result(process.returncode, out, err)
+
+
+def _stopped(returncode: int, err: bytes, problem: bytes) -> Result:
+    """A command the node's limits stopped. Its output is replaced by a module
+    result saying so: Ansible trusts a module's JSON over the exit status, and a
+    module that finished just before the disk check must still fail."""
+    message = problem.decode().strip()
+    return Result(returncode, json.dumps({"failed": True, "msg": message}).encode(), err + problem)
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
