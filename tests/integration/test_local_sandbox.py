@@ -48,14 +48,24 @@ def site() -> Iterator[Path]:
 @pytest.fixture
 def provider(site: Path) -> LocalProvider:
     return LocalProvider(
-        "local", site / "nodes", [LocalLabel("plain"), LocalLabel("net", network=True)],
-        limits=LIMITS, max_servers=4,
+        "local",
+        site / "nodes",
+        [LocalLabel("plain"), LocalLabel("net", network=True)],
+        limits=LIMITS,
+        max_servers=4,
     )
 
 
 def node_row(node_id: str, label: str = "plain") -> Node:
-    return Node(id=node_id, label=label, provider="local", pool="main", state=BUILDING,
-                created=0.0, state_time=0.0)
+    return Node(
+        id=node_id,
+        label=label,
+        provider="local",
+        pool="main",
+        state=BUILDING,
+        created=0.0,
+        state_time=0.0,
+    )
 
 
 def launch(provider: LocalProvider, node: Node) -> Node:
@@ -63,7 +73,9 @@ def launch(provider: LocalProvider, node: Node) -> Node:
     while not machine.advance():
         pass
     assert machine.external_id == node.id
-    return Node(**{**{f: getattr(node, f) for f in node.__slots__}, "connection": machine.connection})
+    return Node(
+        **{**{f: getattr(node, f) for f in node.__slots__}, "connection": machine.connection}
+    )
 
 
 def outer_sandboxes(root: Path) -> list[int]:
@@ -120,14 +132,14 @@ def test_a_playbook_runs_commands_and_copies_files_on_a_local_node(
     item = node()
     root = Path(item.connection["lockgate_node_root"])
     tasks = [
-        '{command: id, register: who}',
-        '{assert: {that: ["\'uid=1000(zuul)\' in who.stdout"]}}',
+        "{command: id, register: who}",
+        "{assert: {that: [\"'uid=1000(zuul)' in who.stdout\"]}}",
         '{shell: "echo made by shell > ~/from-shell.txt && cd /workspace && pwd", register: where}',
-        '{assert: {that: ["where.stdout == \'/workspace\'"]}}',
+        "{assert: {that: [\"where.stdout == '/workspace'\"]}}",
         '{copy: {content: "copied in\\n", dest: /workspace/copied.txt}}',
         '{file: {path: /workspace/made/deeper, state: directory, mode: "0750"}}',
-        '{file: {path: /tmp/scratch, state: touch}}',
-        '{fetch: {src: /home/zuul/from-shell.txt, dest: fetched/, flat: true}}',
+        "{file: {path: /tmp/scratch, state: touch}}",
+        "{fetch: {src: /home/zuul/from-shell.txt, dest: fetched/, flat: true}}",
     ]
     run = play(tmp_path, item, *tasks)
     assert run.returncode == 0, run.output
@@ -141,7 +153,9 @@ def test_a_playbook_runs_commands_and_copies_files_on_a_local_node(
 @pytest.mark.parametrize(
     "target", ["/usr/escape", "/etc/escape", "/escape", str(REPO / "escape"), "/root/escape"]
 )
-def test_writing_outside_the_node_fails(tmp_path: Path, node: Callable[..., Node], target: str) -> None:
+def test_writing_outside_the_node_fails(
+    tmp_path: Path, node: Callable[..., Node], target: str
+) -> None:
     run = play(tmp_path, node(), f'{{shell: "echo out > {target}"}}')
     assert_task_failed(run)
     assert not Path(target).exists()
@@ -154,7 +168,11 @@ def test_the_site_database_and_other_nodes_are_invisible(
     mine = node()
     other_root = Path(other.connection["lockgate_node_root"])
     (other_root / "home" / "secret.txt").write_text("the other node's\n")
-    for path in (site / "lockgate.db", other_root / "home" / "secret.txt", other_root / ".lockgate" / "node.json"):
+    for path in (
+        site / "lockgate.db",
+        other_root / "home" / "secret.txt",
+        other_root / ".lockgate" / "node.json",
+    ):
         run = play(tmp_path, mine, f'{{command: "cat {path}"}}')
         assert_task_failed(run)
         assert "passwords" not in run.output and "other node" not in run.output
@@ -166,7 +184,12 @@ def test_a_playbook_cannot_point_the_plugin_at_another_folder(
     other = node()
     mine = node()
     # the other node's folder with this node's token: refused before anything runs
-    run = play(tmp_path, mine, '{command: "true"}', lockgate_node_root=other.connection["lockgate_node_root"])
+    run = play(
+        tmp_path,
+        mine,
+        '{command: "true"}',
+        lockgate_node_root=other.connection["lockgate_node_root"],
+    )
     assert run.unreachable("node") == 1, run.output
     assert "token" in run.output
 
@@ -196,10 +219,14 @@ class Listener:
         self.server.close()
 
 
-CONNECT = "python3 -c \\\"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=5)\\\""
+CONNECT = (
+    "python3 -c \\\"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=5)\\\""
+)
 
 
-def test_a_server_on_the_host_loopback_is_unreachable(tmp_path: Path, node: Callable[..., Node]) -> None:
+def test_a_server_on_the_host_loopback_is_unreachable(
+    tmp_path: Path, node: Callable[..., Node]
+) -> None:
     listener = Listener()
     try:
         run = play(tmp_path, node("plain"), f'{{shell: "{CONNECT.format(port=listener.port)}"}}')
@@ -213,7 +240,9 @@ def test_a_server_on_the_host_loopback_is_unreachable(tmp_path: Path, node: Call
         listener.close()
 
 
-def test_processes_outside_the_node_cannot_be_signalled(tmp_path: Path, node: Callable[..., Node]) -> None:
+def test_processes_outside_the_node_cannot_be_signalled(
+    tmp_path: Path, node: Callable[..., Node]
+) -> None:
     victim = subprocess.Popen(["sleep", "300"])
     try:
         run = play(tmp_path, node(), f'{{command: "kill -9 {victim.pid}"}}')
@@ -263,7 +292,8 @@ def test_deleting_a_node_kills_what_its_commands_still_run(
     item = launch(provider, node_row("busy"))
     root = Path(item.connection["lockgate_node_root"])
     runner = threading.Thread(
-        target=sandbox.run_in_node, args=(root, ["/bin/sh", "-c", "sleep 300 & sleep 300"]),
+        target=sandbox.run_in_node,
+        args=(root, ["/bin/sh", "-c", "sleep 300 & sleep 300"]),
         daemon=True,
     )
     runner.start()
@@ -293,7 +323,7 @@ def test_a_launch_resumed_after_a_restart_keeps_the_node(provider: LocalProvider
 
 
 def test_an_unknown_label_is_a_launch_error(provider: LocalProvider) -> None:
-    with pytest.raises(LaunchError, match="no label 'huge'.*it has: net, plain"):
+    with pytest.raises(LaunchError, match=r"no label 'huge'.*it has: net, plain"):
         provider.create(node_row("x", "huge")).advance()
 
 

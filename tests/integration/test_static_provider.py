@@ -3,6 +3,7 @@ starts on a loopback port, and real ansible-playbook through it."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,26 +26,38 @@ def sshd(tmp_path: Path) -> Iterator[SshServer]:
 
 def host_of(server: SshServer, **changes: object) -> StaticHost:
     values: dict[str, object] = {
-        "name": "box", "address": server.address, "port": server.port, "user": server.user,
-        "key": server.client_key, "labels": frozenset({"static"}), "max_parallel_jobs": 2,
+        "name": "box",
+        "address": server.address,
+        "port": server.port,
+        "user": server.user,
+        "key": server.client_key,
+        "labels": frozenset({"static"}),
+        "max_parallel_jobs": 2,
     }
     values.update(changes)
     return StaticHost(**values)  # type: ignore[arg-type]
 
 
 def node_row(node_id: str, label: str = "static") -> Node:
-    return Node(id=node_id, label=label, provider="static", pool="main", state=BUILDING,
-                created=0.0, state_time=0.0)
+    return Node(
+        id=node_id,
+        label=label,
+        provider="static",
+        pool="main",
+        state=BUILDING,
+        created=0.0,
+        state_time=0.0,
+    )
 
 
-def launch(provider: StaticProvider, node: Node, external_id: str | None = None) -> tuple[str, dict]:
+def launch(
+    provider: StaticProvider, node: Node, external_id: str | None = None
+) -> tuple[str, dict]:
     machine = provider.create(node, external_id)
     for _ in range(400):
         if machine.advance():
             assert machine.external_id is not None
             return machine.external_id, dict(machine.connection)
-        import time
-
         time.sleep(0.025)
     raise AssertionError("the launch never finished")
 
@@ -64,16 +77,20 @@ def test_a_playbook_runs_on_a_static_node_over_ssh(tmp_path: Path, sshd: SshServ
     assert sshd.host_public_key.split()[1] in (tmp_path / "known_hosts").read_text()
     assert "StrictHostKeyChecking=yes" in connection["ansible_ssh_common_args"]
     work = tmp_path / "work"
-    playbook = """
-- hosts: all
-  gather_facts: false
-  tasks:
-    - {command: "echo from the static node", register: said}
-    - {assert: {that: ["said.stdout == 'from the static node'"]}}
-    - {copy: {content: "copied\\n", dest: "%(dir)s/copied.txt"}}
-    - {fetch: {src: "%(dir)s/copied.txt", dest: "fetched/", flat: true}}
-""" % {"dir": tmp_path / "remote"}
-    (tmp_path / "remote").mkdir()
+    remote = tmp_path / "remote"
+    playbook = "\n".join(
+        [
+            "- hosts: all",
+            "  gather_facts: false",
+            "  tasks:",
+            '    - {command: "echo from the static node", register: said}',
+            "    - {assert: {that: [\"said.stdout == 'from the static node'\"]}}",
+            f'    - {{copy: {{content: "copied\\n", dest: "{remote}/copied.txt"}}}}',
+            f'    - {{fetch: {{src: "{remote}/copied.txt", dest: "fetched/", flat: true}}}}',
+            "",
+        ]
+    )
+    remote.mkdir()
     run = run_playbook(work, {"node": connection}, playbook)
     assert run.returncode == 0, run.output + sshd.log
     assert (work / "fetched" / "copied.txt").read_text() == "copied\n"
@@ -107,7 +124,9 @@ def test_an_unreachable_host_is_a_launch_error_and_keeps_no_slot(
     tmp_path: Path, sshd: SshServer
 ) -> None:
     provider = StaticProvider(
-        "static", [host_of(sshd, port=free_port())], known_hosts=tmp_path / "known_hosts",
+        "static",
+        [host_of(sshd, port=free_port())],
+        known_hosts=tmp_path / "known_hosts",
         connect_timeout=2,
     )
     with pytest.raises(LaunchError, match=r"static host 'box' .* is not reachable over ssh"):

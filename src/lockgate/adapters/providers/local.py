@@ -25,8 +25,8 @@ from lockgate.adapters.providers.sandbox import (
     NodeSettings,
     SandboxUnavailable,
 )
+from lockgate.core.nodes.launching import LaunchError, PoolInfo
 from lockgate.core.nodes.model import Node
-from lockgate.services.node_ports import LaunchError, PoolInfo
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +76,11 @@ class LocalProvider:
             raise ValueError(f"local provider {name!r}: give at least one label")
         self.limits = limits or NodeLimits()
         self._pool = PoolInfo(
-            name=pool, labels=frozenset(self.labels), max_servers=max_servers,
-            launch_retries=launch_retries, boot_timeout=boot_timeout,
+            name=pool,
+            labels=frozenset(self.labels),
+            max_servers=max_servers,
+            launch_retries=launch_retries,
+            boot_timeout=boot_timeout,
         )
         # root is never limited in its number of processes, so as root the
         # sandbox runs as an unprivileged user
@@ -95,7 +98,9 @@ class LocalProvider:
                 "local provider %r runs jobs WITHOUT a sandbox (allow_unsandboxed is set): "
                 "jobs can read and write whatever uid %s can on this host, reach its network "
                 "and signal its processes. Reason: %s",
-                name, self.uid if self.uid is not None else os.geteuid(), problem,
+                name,
+                self.uid if self.uid is not None else os.geteuid(),
+                problem,
             )
         self.base.mkdir(parents=True, exist_ok=True, mode=0o711)
         sandbox.check_reachable(self.base, self.uid)
@@ -185,8 +190,12 @@ class LocalLaunch:
             settings = sandbox.load_settings(root)
         except NodeGone:
             settings = NodeSettings(
-                node=self._node.id, token=sandbox.new_token(), network=label.network,
-                sandboxed=provider.sandboxed, uid=provider.uid, limits=provider.limits,
+                node=self._node.id,
+                token=sandbox.new_token(),
+                network=label.network,
+                sandboxed=provider.sandboxed,
+                uid=provider.uid,
+                limits=provider.limits,
             )
         try:
             sandbox.make_node_folder(root, settings)

@@ -39,6 +39,7 @@ limit's size, since the file size limit equals the disk limit.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -66,11 +67,37 @@ SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # the only parts of the host's /etc a node sees: what the dynamic linker, name
 # resolution, TLS, time zones and shells need; no credentials
 ETC_ENTRIES = (
-    "alternatives", "bash.bashrc", "ca-certificates", "ca-certificates.conf", "debian_version",
-    "environment", "gai.conf", "host.conf", "hosts", "inputrc", "ld.so.cache", "ld.so.conf",
-    "ld.so.conf.d", "locale.alias", "localtime", "login.defs", "magic", "mime.types",
-    "nsswitch.conf", "os-release", "profile", "protocols", "python3", "python3.11",
-    "python3.12", "resolv.conf", "services", "shells", "ssl", "terminfo", "timezone",
+    "alternatives",
+    "bash.bashrc",
+    "ca-certificates",
+    "ca-certificates.conf",
+    "debian_version",
+    "environment",
+    "gai.conf",
+    "host.conf",
+    "hosts",
+    "inputrc",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "locale.alias",
+    "localtime",
+    "login.defs",
+    "magic",
+    "mime.types",
+    "nsswitch.conf",
+    "os-release",
+    "profile",
+    "protocols",
+    "python3",
+    "python3.11",
+    "python3.12",
+    "resolv.conf",
+    "services",
+    "shells",
+    "ssl",
+    "terminfo",
+    "timezone",
 )
 PASSWD = (
     "root:x:0:0:root:/root:/bin/sh\n"
@@ -116,8 +143,12 @@ class NodeSettings:
     def from_json(cls, text: str) -> NodeSettings:
         raw = json.loads(text)
         return cls(
-            node=raw["node"], token=raw["token"], network=raw["network"],
-            sandboxed=raw["sandboxed"], uid=raw["uid"], limits=NodeLimits(**raw["limits"]),
+            node=raw["node"],
+            token=raw["token"],
+            network=raw["network"],
+            sandboxed=raw["sandboxed"],
+            uid=raw["uid"],
+            limits=NodeLimits(**raw["limits"]),
         )
 
 
@@ -174,9 +205,27 @@ def check_sandbox_tools() -> None:
             "true to run jobs on this host without isolation"
         )
     probe = subprocess.run(
-        ["bwrap", "--unshare-all", "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
-         "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "/usr/bin/true"],
-        capture_output=True, text=True, timeout=30, check=False,
+        [
+            "bwrap",
+            "--unshare-all",
+            "--ro-bind",
+            "/usr",
+            "/usr",
+            "--symlink",
+            "usr/bin",
+            "/bin",
+            "--symlink",
+            "usr/lib",
+            "/lib",
+            "--symlink",
+            "usr/lib64",
+            "/lib64",
+            "/usr/bin/true",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     if probe.returncode != 0:
         raise SandboxUnavailable(
@@ -233,15 +282,16 @@ def folder_size(root: Path) -> int:
 def _system_binds() -> list[str]:
     args: list[str] = []
     for path in SYSTEM_PATHS:
-        if os.path.islink(path):
-            args += ["--symlink", os.readlink(path), path]
-        elif os.path.isdir(path):
+        host = Path(path)
+        if host.is_symlink():
+            args += ["--symlink", str(host.readlink()), path]
+        elif host.is_dir():
             args += ["--ro-bind", path, path]
     args += ["--dir", "/etc"]
     for name in ETC_ENTRIES:
-        host = f"/etc/{name}"
-        if os.path.exists(host):
-            args += ["--ro-bind", host, host]
+        entry = f"/etc/{name}"
+        if Path(entry).exists():
+            args += ["--ro-bind", entry, entry]
     return args
 
 
@@ -261,8 +311,13 @@ def _limit_args(limits: NodeLimits) -> list[str]:
 def _environment() -> list[str]:
     values = {
         "PATH": "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin",
-        "HOME": HOME, "USER": "zuul", "LOGNAME": "zuul", "SHELL": "/bin/sh",
-        "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TMPDIR": "/tmp",
+        "HOME": HOME,
+        "USER": "zuul",
+        "LOGNAME": "zuul",
+        "SHELL": "/bin/sh",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "TMPDIR": "/tmp",
     }
     args = ["--clearenv"]
     for key, value in values.items():
@@ -270,7 +325,9 @@ def _environment() -> list[str]:
     return args
 
 
-def sandbox_argv(root: Path, settings: NodeSettings, argv: Sequence[str]) -> tuple[list[str], list[int]]:
+def sandbox_argv(
+    root: Path, settings: NodeSettings, argv: Sequence[str]
+) -> tuple[list[str], list[int]]:
     """The bwrap command line running `argv` in the node, and the fds it must inherit
     (pipes holding the generated passwd and group files)."""
     fds: list[int] = []
@@ -282,8 +339,15 @@ def sandbox_argv(root: Path, settings: NodeSettings, argv: Sequence[str]) -> tup
         fds.append(read)
         etc_args += ["--ro-bind-data", str(read), dest]
     args = [
-        "bwrap", "--unshare-all", "--unshare-user", "--uid", str(INNER_UID),
-        "--gid", str(INNER_UID), "--hostname", "node",
+        "bwrap",
+        "--unshare-all",
+        "--unshare-user",
+        "--uid",
+        str(INNER_UID),
+        "--gid",
+        str(INNER_UID),
+        "--hostname",
+        "node",
     ]
     if settings.network:
         args.append("--share-net")
@@ -343,9 +407,17 @@ def run_in_node(
     uid = settings.uid
     try:
         process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=env, cwd=cwd, pass_fds=fds, start_new_session=True,
-            user=uid, group=uid, extra_groups=[] if uid is not None else None,
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=cwd,
+            pass_fds=fds,
+            start_new_session=True,
+            user=uid,
+            group=uid,
+            extra_groups=[] if uid is not None else None,
         )
     finally:
         for fd in fds:
@@ -403,10 +475,8 @@ def _stopped(returncode: int, err: bytes, problem: bytes) -> Result:
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def node_processes(root: Path) -> Iterator[int]:
@@ -432,26 +502,23 @@ def kill_node(root: Path) -> int:
     for pid in node_processes(root):
         count += 1
         for kill in (os.killpg, os.kill):
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
     return count
 
 
 def remove_folder(root: Path) -> None:
     """Remove the node folder, even where a job took its own permissions away."""
 
-    def retry(function: object, path: str, _error: object) -> None:
-        try:
-            os.chmod(os.path.dirname(path), 0o700)
-            if os.path.isdir(path) and not os.path.islink(path):
-                os.chmod(path, 0o700)
+    def retry(function: object, name: str, _error: object) -> None:
+        path = Path(name)
+        with contextlib.suppress(FileNotFoundError):
+            path.parent.chmod(0o700)
+            if path.is_dir() and not path.is_symlink():
+                path.chmod(0o700)
                 shutil.rmtree(path, ignore_errors=True)
             else:
-                os.unlink(path)
-        except FileNotFoundError:
-            pass
+                path.unlink()
 
     if root.exists():
         shutil.rmtree(root, onerror=retry)

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lockgate.core.nodes.launching import LaunchError, PoolInfo
 from lockgate.core.nodes.model import Node
-from lockgate.services.node_ports import LaunchError, PoolInfo
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,9 @@ class StaticProvider:
             if host.name in self.hosts:
                 raise ValueError(f"static provider {name!r}: host {host.name!r} is listed twice")
             if "#" in host.name:
-                raise ValueError(f"static provider {name!r}: host name {host.name!r} may not hold '#'")
+                raise ValueError(
+                    f"static provider {name!r}: host name {host.name!r} may not hold '#'"
+                )
             if host.max_parallel_jobs < 1:
                 raise ValueError(
                     f"static provider {name!r}: host {host.name!r} needs max-parallel-jobs >= 1"
@@ -82,9 +84,11 @@ class StaticProvider:
         self.connect_timeout = connect_timeout
         labels = frozenset().union(*(h.labels for h in self.hosts.values()))
         self._pool = PoolInfo(
-            name=pool, labels=labels,
+            name=pool,
+            labels=labels,
             max_servers=sum(h.max_parallel_jobs for h in self.hosts.values()),
-            launch_retries=launch_retries, boot_timeout=boot_timeout,
+            launch_retries=launch_retries,
+            boot_timeout=boot_timeout,
         )
         self._lock = threading.Lock()
         self._slots: dict[str, str] = {}  # external id -> node id
@@ -112,25 +116,42 @@ class StaticProvider:
 
     def ssh_options(self, *, first_contact: bool) -> list[str]:
         return [
-            "-F", "/dev/null",
-            "-o", "BatchMode=yes",
-            "-o", "IdentitiesOnly=yes",
-            "-o", f"UserKnownHostsFile={self.known_hosts}",
-            "-o", "GlobalKnownHostsFile=/dev/null",
-            "-o", f"StrictHostKeyChecking={'accept-new' if first_contact else 'yes'}",
-            "-o", f"ConnectTimeout={max(1, round(self.connect_timeout))}",
+            "-F",
+            "/dev/null",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            f"UserKnownHostsFile={self.known_hosts}",
+            "-o",
+            "GlobalKnownHostsFile=/dev/null",
+            "-o",
+            f"StrictHostKeyChecking={'accept-new' if first_contact else 'yes'}",
+            "-o",
+            f"ConnectTimeout={max(1, round(self.connect_timeout))}",
         ]
 
     def ssh_argv(self, host: StaticHost, command: str) -> list[str]:
         return [
-            "ssh", *self.ssh_options(first_contact=True), "-i", str(host.key),
-            "-p", str(host.port), "-l", host.user, host.address, command,
+            "ssh",
+            *self.ssh_options(first_contact=True),
+            "-i",
+            str(host.key),
+            "-p",
+            str(host.port),
+            "-l",
+            host.user,
+            host.address,
+            command,
         ]
 
     def check(self, host: StaticHost) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            self.ssh_argv(host, "true"), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            self.ssh_argv(host, "true"),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
 
     def connection_for(self, host: StaticHost, slot: int) -> dict[str, Any]:
@@ -164,8 +185,12 @@ class StaticProvider:
                         self._slots[candidate] = node.id
                         return host, slot, candidate
         if not any(node.label in h.labels for h in self.hosts.values()):
-            raise LaunchError(f"static provider {self.name!r} has no host with label {node.label!r}")
-        raise LaunchError(f"static provider {self.name!r}: every slot of label {node.label!r} is taken")
+            raise LaunchError(
+                f"static provider {self.name!r} has no host with label {node.label!r}"
+            )
+        raise LaunchError(
+            f"static provider {self.name!r}: every slot of label {node.label!r} is taken"
+        )
 
     def free(self, external_id: str) -> None:
         with self._lock:
@@ -255,7 +280,11 @@ class StaticLaunch:
             self._check.wait()
             code = -1
         if code != 0:
-            stderr = self._check.stderr.read().decode(errors="replace").strip() if self._check.stderr else ""
+            stderr = (
+                self._check.stderr.read().decode(errors="replace").strip()
+                if self._check.stderr
+                else ""
+            )
             provider.free(self._external_id)
             host = self._host
             raise LaunchError(
@@ -288,8 +317,10 @@ class StaticDelete:
         if host.cleanup and self._cleanup is None:
             command = f"LOCKGATE_SLOT={slot} sh -c {shlex.quote(host.cleanup)}"
             self._cleanup = subprocess.Popen(
-                provider.ssh_argv(host, command), stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                provider.ssh_argv(host, command),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
             )
             self._started = time.monotonic()
             return False
@@ -301,8 +332,18 @@ class StaticDelete:
                 self._cleanup.kill()
                 self._cleanup.wait()
             if code != 0:
-                stderr = self._cleanup.stderr.read().decode(errors="replace") if self._cleanup.stderr else ""
-                log.warning("cleanup of %s on %s failed (%s): %s", self._external_id, host.name, code, stderr.strip())
+                stderr = (
+                    self._cleanup.stderr.read().decode(errors="replace")
+                    if self._cleanup.stderr
+                    else ""
+                )
+                log.warning(
+                    "cleanup of %s on %s failed (%s): %s",
+                    self._external_id,
+                    host.name,
+                    code,
+                    stderr.strip(),
+                )
             if self._cleanup.stderr:
                 self._cleanup.stderr.close()
         provider.free(self._external_id)

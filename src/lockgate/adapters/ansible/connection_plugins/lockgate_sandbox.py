@@ -49,7 +49,7 @@ DOCUMENTATION = """
 display = Display()
 
 
-class Connection(ConnectionBase):
+class Connection(ConnectionBase):  # type: ignore[misc]  # ansible ships no types
     transport = "lockgate_sandbox"
     has_pipelining = True
     # the sandbox is a fresh POSIX system: no become, the job user owns its home
@@ -61,7 +61,7 @@ class Connection(ConnectionBase):
         self._token: str | None = None
 
     def _connect(self) -> Connection:
-        if not self._connected:
+        if not getattr(self, "_connected", False):
             root = Path(str(self.get_option("node_root")))
             token = str(self.get_option("node_token"))
             try:
@@ -69,7 +69,9 @@ class Connection(ConnectionBase):
             except sandbox.NodeGone as problem:
                 raise AnsibleConnectionFailure(f"lockgate node is gone: {problem}") from None
             self._root, self._token = root, token
-            display.vvv(f"ESTABLISH LOCKGATE SANDBOX FOR {root}", host=self._play_context.remote_addr)
+            display.vvv(
+                f"ESTABLISH LOCKGATE SANDBOX FOR {root}", host=self._play_context.remote_addr
+            )
             self._connected = True
         return self
 
@@ -78,7 +80,9 @@ class Connection(ConnectionBase):
         assert self._root is not None
         timeout = float(self.get_option("command_timeout") or 0) or None
         try:
-            return sandbox.run_in_node(self._root, argv, stdin=stdin, token=self._token, timeout=timeout)
+            return sandbox.run_in_node(
+                self._root, argv, stdin=stdin, token=self._token, timeout=timeout
+            )
         except sandbox.NodeGone as problem:
             raise AnsibleConnectionFailure(f"lockgate node is gone: {problem}") from None
 
