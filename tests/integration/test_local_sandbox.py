@@ -24,7 +24,7 @@ from lockgate.adapters.providers import sandbox
 from lockgate.adapters.providers.local import LocalLabel, LocalProvider
 from lockgate.adapters.providers.sandbox import NodeLimits, SandboxUnavailable
 from lockgate.core.nodes.model import BUILDING, Node
-from lockgate.services.node_ports import LaunchError
+from lockgate.services.node_ports import LaunchError, PoolInfo
 from lockgate.testing.playbooks import PlaybookRun, run_playbook
 
 REPO = Path(__file__).resolve().parents[2]
@@ -350,3 +350,17 @@ def test_a_node_folder_the_sandbox_user_cannot_reach_is_refused(tmp_path: Path) 
         pytest.skip("only as root does the sandbox run as another user")
     with pytest.raises(SandboxUnavailable, match="cannot enter"):
         LocalProvider("local", tmp_path / "nodes", ["plain"])
+
+
+def test_pools_serve_some_of_the_provider_labels(site: Path) -> None:
+    labels = [LocalLabel("plain"), LocalLabel("net", network=True)]
+    pools = [
+        PoolInfo("offline", frozenset({"plain"}), 2),
+        PoolInfo("online", frozenset({"net"}), 1),
+    ]
+    provider = LocalProvider("local", site / "nodes", labels, pools=pools)
+    assert [p.name for p in provider.pools()] == ["offline", "online"]
+    with pytest.raises(ValueError, match="pool 'gpu' serves huge"):
+        LocalProvider(
+            "local", site / "nodes", labels, pools=[PoolInfo("gpu", frozenset({"huge"}), 1)]
+        )

@@ -155,3 +155,17 @@ def test_a_resumed_launch_takes_the_same_slot(tmp_path: Path, sshd: SshServer) -
     assert provider.held() == {"box#1": "n1"}
     with pytest.raises(LaunchError, match="no slot"):
         launch(provider, node_row("n2"), external_id="box#7")
+
+
+def test_each_pool_is_its_hosts_slots_and_labels(tmp_path: Path, sshd: SshServer) -> None:
+    hosts = [
+        host_of(sshd, name="a", max_parallel_jobs=2),
+        host_of(sshd, name="b", max_parallel_jobs=3, labels=frozenset({"big"}), pool="large"),
+    ]
+    provider = StaticProvider("static", hosts, known_hosts=tmp_path / "known_hosts")
+    assert [(p.name, p.labels, p.max_servers) for p in provider.pools()] == [
+        ("large", frozenset({"big"}), 3),
+        ("main", frozenset({"static"}), 2),
+    ]
+    with pytest.raises(LaunchError, match="no host with label 'big' in pool 'main'"):
+        launch(provider, node_row("n1", "big"))

@@ -65,7 +65,11 @@ class LocalProvider:
         boot_timeout: float = 30.0,
         allow_unsandboxed: bool = False,
         sandbox_uid: int | None = None,
+        pools: Sequence[PoolInfo] | None = None,
     ) -> None:
+        """`labels`: every label the provider makes (with whether it has network);
+        `pools`: its pools, each serving some of them (by default one pool `pool`
+        serving all, with `max_servers`, `launch_retries` and `boot_timeout`)."""
         self._name = name
         self.base = Path(base).absolute()
         self.labels: dict[str, LocalLabel] = {}
@@ -75,13 +79,26 @@ class LocalProvider:
         if not self.labels:
             raise ValueError(f"local provider {name!r}: give at least one label")
         self.limits = limits or NodeLimits()
-        self._pool = PoolInfo(
-            name=pool,
-            labels=frozenset(self.labels),
-            max_servers=max_servers,
-            launch_retries=launch_retries,
-            boot_timeout=boot_timeout,
+        self._pools = (
+            list(pools)
+            if pools
+            else [
+                PoolInfo(
+                    name=pool,
+                    labels=frozenset(self.labels),
+                    max_servers=max_servers,
+                    launch_retries=launch_retries,
+                    boot_timeout=boot_timeout,
+                )
+            ]
         )
+        for info in self._pools:
+            unknown = sorted(info.labels - set(self.labels))
+            if unknown:
+                raise ValueError(
+                    f"local provider {name!r}: pool {info.name!r} serves {', '.join(unknown)}, "
+                    "which are not among the provider's labels"
+                )
         # root is never limited in its number of processes, so as root the
         # sandbox runs as an unprivileged user
         if sandbox_uid is None and os.geteuid() == 0:
@@ -110,7 +127,7 @@ class LocalProvider:
         return self._name
 
     def pools(self) -> Sequence[PoolInfo]:
-        return [self._pool]
+        return list(self._pools)
 
     def root_of(self, external_id: str) -> Path:
         if not _SAFE_ID.match(external_id):

@@ -46,6 +46,7 @@ class StaticHost:
     cleanup: str | None = None  # a shell command run on the host when a node is deleted
     host_key: str | None = None  # "ssh-ed25519 AAAA...": trusted without a first contact
     python: str = "/usr/bin/python3"
+    pool: str = "main"  # the provider's pool this host's slots belong to
     extra_vars: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -56,7 +57,6 @@ class StaticProvider:
         hosts: Iterable[StaticHost],
         *,
         known_hosts: Path,
-        pool: str = "main",
         connect_timeout: float = 5.0,
         launch_retries: int = 3,
         boot_timeout: float = 30.0,
@@ -82,14 +82,20 @@ class StaticProvider:
         self.known_hosts.touch(mode=0o600, exist_ok=True)
         self._pin_given_keys()
         self.connect_timeout = connect_timeout
-        labels = frozenset().union(*(h.labels for h in self.hosts.values()))
-        self._pool = PoolInfo(
-            name=pool,
-            labels=labels,
-            max_servers=sum(h.max_parallel_jobs for h in self.hosts.values()),
-            launch_retries=launch_retries,
-            boot_timeout=boot_timeout,
-        )
+        by_pool: dict[str, list[StaticHost]] = {}
+        for host in self.hosts.values():
+            by_pool.setdefault(host.pool, []).append(host)
+        # a static pool is its hosts: their labels, and as many nodes as slots
+        self._pools = [
+            PoolInfo(
+                name=pool_name,
+                labels=frozenset().union(*(h.labels for h in members)),
+                max_servers=sum(h.max_parallel_jobs for h in members),
+                launch_retries=launch_retries,
+                boot_timeout=boot_timeout,
+            )
+            for pool_name, members in sorted(by_pool.items())
+        ]
         self._lock = threading.Lock()
         self._slots: dict[str, str] = {}  # external id -> node id
 
@@ -98,7 +104,7 @@ class StaticProvider:
         return self._name
 
     def pools(self) -> Sequence[PoolInfo]:
-        return [self._pool]
+        return list(self._pools)
 
     def _pin_given_keys(self) -> None:
         known = self.known_hosts.read_text()
@@ -177,16 +183,17 @@ class StaticProvider:
                 self._slots[external_id] = node.id
                 return host, slot, external_id
             for host in self.hosts.values():
-                if node.label not in host.labels:
+                if node.label not in host.labels or host.pool != node.pool:
                     continue
                 for slot in range(host.max_parallel_jobs):
                     candidate = f"{host.name}#{slot}"
                     if candidate not in self._slots:
                         self._slots[candidate] = node.id
                         return host, slot, candidate
-        if not any(node.label in h.labels for h in self.hosts.values()):
+        if not any(node.label in h.labels and h.pool == node.pool for h in self.hosts.values()):
             raise LaunchError(
-                f"static provider {self.name!r} has no host with label {node.label!r}"
+                f"static provider {self.name!r} has no host with label {node.label!r} "
+                f"in pool {node.pool!r}"
             )
         raise LaunchError(
             f"static provider {self.name!r}: every slot of label {node.label!r} is taken"
