@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from lockgate.adapters.providers import sandbox
-from lockgate.adapters.providers.local import LocalLabel, LocalProvider
+from lockgate.adapters.providers.local import LocalLabel, LocalProvider, local_from_options
 from lockgate.adapters.providers.sandbox import NodeLimits, SandboxUnavailable
 from lockgate.core.nodes.model import BUILDING, Node
 from lockgate.services.node_ports import LaunchError, PoolInfo
@@ -364,3 +364,19 @@ def test_pools_serve_some_of_the_provider_labels(site: Path) -> None:
         LocalProvider(
             "local", site / "nodes", labels, pools=[PoolInfo("gpu", frozenset({"huge"}), 1)]
         )
+
+
+def test_the_provider_is_built_from_its_documented_options(site: Path) -> None:
+    pools = [PoolInfo("main", frozenset({"plain", "net"}), 3)]
+    options = {"max-disk": 10, "max_processes": 32, "node-folder": "sandboxes"}
+    provider = local_from_options(
+        "local", options, run_folder=site, labels={"plain": False, "net": True}, pools=pools
+    )
+    assert provider.base == site / "sandboxes"
+    assert provider.limits.disk_bytes == 10 * 1024**2
+    assert provider.limits.processes == 32
+    assert provider.labels["net"].network
+    with pytest.raises(ValueError, match="unknown option max-ram"):
+        local_from_options("local", {"max-ram": 1}, run_folder=site, labels={}, pools=pools)
+    with pytest.raises(ValueError, match="max-disk must be a whole number"):
+        local_from_options("local", {"max-disk": "lots"}, run_folder=site, labels={}, pools=pools)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lockgate.adapters.providers.static import StaticHost, StaticProvider
+from lockgate.adapters.providers.static import StaticHost, StaticProvider, static_from_options
 from lockgate.core.nodes.model import BUILDING, Node
 from lockgate.services.node_ports import LaunchError
 from lockgate.testing.playbooks import run_playbook
@@ -169,3 +169,21 @@ def test_each_pool_is_its_hosts_slots_and_labels(tmp_path: Path, sshd: SshServer
     ]
     with pytest.raises(LaunchError, match="no host with label 'big' in pool 'main'"):
         launch(provider, node_row("n1", "big"))
+
+
+def test_the_provider_is_built_from_its_documented_options(tmp_path: Path) -> None:
+    host = {"name": "box", "address": "127.0.0.1", "user": "ci", "key": "keys/ci", "labels": ["x"]}
+    provider = static_from_options(
+        "static", {"hosts": [{**host, "max-parallel-jobs": 3}]}, run_folder=tmp_path
+    )
+    assert provider.hosts["box"].key == tmp_path / "keys" / "ci"
+    assert provider.known_hosts == tmp_path / "static-known-hosts"
+    assert provider.pools()[0].max_servers == 3
+    with pytest.raises(ValueError, match="host 1: user missing"):
+        static_from_options(
+            "static",
+            {"hosts": [{k: v for k, v in host.items() if k != "user"}]},
+            run_folder=tmp_path,
+        )
+    with pytest.raises(ValueError, match="unknown key passwd"):
+        static_from_options("static", {"hosts": [{**host, "passwd": "x"}]}, run_folder=tmp_path)

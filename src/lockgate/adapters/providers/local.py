@@ -237,3 +237,57 @@ class LocalDelete:
 
 # where the executor points ANSIBLE_CONNECTION_PLUGINS for local nodes
 CONNECTION_PLUGINS = Path(__file__).resolve().parents[1] / "ansible" / "connection_plugins"
+
+
+_LIMIT_OPTIONS = {
+    "max-processes": ("processes", 1),
+    "max-memory": ("memory_bytes", 1024**2),
+    "max-cpu-seconds": ("cpu_seconds", 1),
+    "max-disk": ("disk_bytes", 1024**2),
+    "max-open-files": ("open_files", 1),
+}
+LOCAL_OPTIONS = frozenset({*_LIMIT_OPTIONS, "node-folder", "sandbox-uid", "allow-unsandboxed"})
+
+
+def local_from_options(
+    name: str,
+    options: Mapping[str, Any],
+    *,
+    run_folder: Path,
+    labels: Mapping[str, bool],
+    pools: Sequence[PoolInfo],
+) -> LocalProvider:
+    """A local provider from its documented options (docs/nodes.md; `-` or `_`
+    spelling), the site's run folder, its labels (name -> network) and pools."""
+    given = {key.replace("_", "-"): value for key, value in options.items()}
+    unknown = sorted(set(given) - LOCAL_OPTIONS)
+    if unknown:
+        raise ValueError(
+            f"local provider {name!r}: unknown option {', '.join(unknown)} "
+            f"(known: {', '.join(sorted(LOCAL_OPTIONS))})"
+        )
+    limits: dict[str, int] = {}
+    for key, (field_name, unit) in _LIMIT_OPTIONS.items():
+        if key in given:
+            value = given[key]
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"local provider {name!r}: {key} must be a whole number >= 1")
+            limits[field_name] = value * unit
+    folder = Path(given.get("node-folder") or run_folder / "nodes")
+    if not folder.is_absolute():
+        folder = run_folder / folder
+    uid = given.get("sandbox-uid")
+    if uid is not None and (not isinstance(uid, int) or isinstance(uid, bool) or uid < 0):
+        raise ValueError(f"local provider {name!r}: sandbox-uid must be a uid (a number >= 0)")
+    allow = given.get("allow-unsandboxed", False)
+    if not isinstance(allow, bool):
+        raise ValueError(f"local provider {name!r}: allow-unsandboxed must be true or false")
+    return LocalProvider(
+        name,
+        folder,
+        [LocalLabel(label, network) for label, network in labels.items()],
+        limits=NodeLimits(**limits),
+        pools=pools,
+        allow_unsandboxed=allow,
+        sandbox_uid=uid,
+    )

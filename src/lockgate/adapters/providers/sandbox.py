@@ -351,7 +351,9 @@ def sandbox_argv(
     ]
     if settings.network:
         args.append("--share-net")
-    args += ["--die-with-parent", "--new-session", "--tmpfs", "/", *_system_binds(), *etc_args]
+    # no user namespaces inside: less of the kernel within reach of a job
+    args += ["--disable-userns", "--die-with-parent", "--new-session"]
+    args += ["--tmpfs", "/", *_system_binds(), *etc_args]
     args += ["--proc", "/proc", "--dev", "/dev", "--dir", "/home"]
     for name, dest in WRITABLE.items():
         args += ["--bind", str(root / name), dest]

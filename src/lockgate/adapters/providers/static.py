@@ -355,3 +355,83 @@ class StaticDelete:
                 self._cleanup.stderr.close()
         provider.free(self._external_id)
         return True
+
+
+HOST_KEYS = {
+    "name",
+    "address",
+    "port",
+    "user",
+    "key",
+    "labels",
+    "max-parallel-jobs",
+    "pool",
+    "cleanup",
+    "host-key",
+    "python",
+}
+STATIC_OPTIONS = frozenset({"known-hosts", "connect-timeout", "hosts"})
+
+
+def static_from_options(
+    name: str,
+    options: Mapping[str, Any],
+    *,
+    run_folder: Path,
+    launch_retries: int = 3,
+    boot_timeout: float = 30.0,
+) -> StaticProvider:
+    """A static provider from its documented options (docs/nodes.md; `-` or `_`
+    spelling) and the site's run folder."""
+    given = {key.replace("_", "-"): value for key, value in options.items()}
+    unknown = sorted(set(given) - STATIC_OPTIONS)
+    if unknown:
+        raise ValueError(
+            f"static provider {name!r}: unknown option {', '.join(unknown)} "
+            f"(known: {', '.join(sorted(STATIC_OPTIONS))})"
+        )
+    raw_hosts = given.get("hosts")
+    if not isinstance(raw_hosts, list) or not raw_hosts:
+        raise ValueError(f"static provider {name!r}: list its hosts under `hosts`")
+    hosts = []
+    for index, raw in enumerate(raw_hosts, 1):
+        where = f"static provider {name!r}, host {index}"
+        if not isinstance(raw, Mapping):
+            raise ValueError(f"{where}: must be a table of keys")
+        entry = {key.replace("_", "-"): value for key, value in raw.items()}
+        bad = sorted(set(entry) - HOST_KEYS)
+        if bad:
+            raise ValueError(
+                f"{where}: unknown key {', '.join(bad)} (known: {', '.join(sorted(HOST_KEYS))})"
+            )
+        missing = sorted({"name", "address", "user", "key", "labels"} - set(entry))
+        if missing:
+            raise ValueError(f"{where}: {', '.join(missing)} missing")
+        labels = entry["labels"]
+        if isinstance(labels, str) or not all(isinstance(label, str) for label in labels):
+            raise ValueError(f"{where}: labels must be a list of label names")
+        key = Path(entry["key"])
+        hosts.append(
+            StaticHost(
+                name=str(entry["name"]),
+                address=str(entry["address"]),
+                user=str(entry["user"]),
+                key=key if key.is_absolute() else run_folder / key,
+                labels=frozenset(labels),
+                port=int(entry.get("port", 22)),
+                max_parallel_jobs=int(entry.get("max-parallel-jobs", 1)),
+                pool=str(entry.get("pool", "main")),
+                cleanup=entry.get("cleanup"),
+                host_key=entry.get("host-key"),
+                python=str(entry.get("python", "/usr/bin/python3")),
+            )
+        )
+    known = Path(given.get("known-hosts") or run_folder / "static-known-hosts")
+    return StaticProvider(
+        name,
+        hosts,
+        known_hosts=known if known.is_absolute() else run_folder / known,
+        connect_timeout=float(given.get("connect-timeout", 5.0)),
+        launch_retries=launch_retries,
+        boot_timeout=boot_timeout,
+    )
