@@ -342,6 +342,10 @@ def test_without_bubblewrap_the_provider_refuses_and_says_how_to_install_it(
     assert "WITHOUT a sandbox" in caplog.text
     item = launch(unsafe, node_row("bare"))
     assert item.connection["lockgate_sandboxed"] is False
+    root = Path(item.connection["lockgate_node_root"])
+    assert item.connection["lockgate_workspace"] == str(root / "workspace")
+    done = sandbox.run_in_node(root, ["/bin/sh", "-c", "pwd; echo $HOME"])
+    assert done.stdout.decode().split() == [str(root / "home")] * 2
     unsafe.remove_leaked("bare")
 
 

@@ -173,6 +173,11 @@ class LocalProvider:
             "lockgate_node_token": settings.token,
             "lockgate_network": settings.network,
             "lockgate_sandboxed": settings.sandboxed,
+            # where the job's home and workspace are, as its commands see them
+            "lockgate_home": sandbox.HOME if settings.sandboxed else str(root / "home"),
+            "lockgate_workspace": (
+                sandbox.WORKSPACE if settings.sandboxed else str(root / "workspace")
+            ),
         }
 
 

@@ -59,6 +59,7 @@ HOME = "/home/zuul"
 WORKSPACE = "/workspace"
 INNER_UID = 1000
 DEFAULT_SANDBOX_UID = 65534  # nobody, used when the server runs as root
+JOB_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
 WRITABLE = {"home": HOME, "workspace": WORKSPACE, "tmp": "/tmp"}
 
 # host folders bound read-only (symlinks, as on merged-/usr systems, are recreated
@@ -310,7 +311,7 @@ def _limit_args(limits: NodeLimits) -> list[str]:
 
 def _environment() -> list[str]:
     values = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin",
+        "PATH": JOB_PATH,
         "HOME": HOME,
         "USER": "zuul",
         "LOGNAME": "zuul",
@@ -363,7 +364,9 @@ def sandbox_argv(
 
 
 def _unsandboxed_argv(settings: NodeSettings, argv: Sequence[str]) -> list[str]:
-    return [*_limit_args(settings.limits), *argv]
+    limits = _limit_args(settings.limits)
+    limits[0] = shutil.which("prlimit", path=JOB_PATH) or "prlimit"
+    return [*limits, *argv]
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,7 +400,7 @@ def run_in_node(
     if full_marker(root).exists() or used > limits.disk_bytes:
         full_marker(root).touch()
         return _stopped(1, b"", disk_full_message(root, limits, used))
-    env = {MARKER: str(root), "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    env = {MARKER: str(root), "PATH": os.environ.get("PATH", JOB_PATH)}
     fds: list[int] = []
     cwd: str | None = None
     if settings.sandboxed:
@@ -405,7 +408,8 @@ def run_in_node(
     else:
         command = _unsandboxed_argv(settings, argv)
         cwd = str(root / "home")
-        env.update(HOME=str(root / "home"), TMPDIR=str(root / "tmp"))
+        # the job gets the system's PATH, not the server's
+        env.update(PATH=JOB_PATH, HOME=str(root / "home"), TMPDIR=str(root / "tmp"))
     uid = settings.uid
     try:
         process = subprocess.Popen(
