@@ -47,6 +47,7 @@ import shutil
 import signal
 import stat
 import subprocess
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -526,5 +527,9 @@ def remove_folder(root: Path) -> None:
             else:
                 path.unlink()
 
-    if root.exists():
+    if not root.exists():
+        return
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(root, onexc=retry)
+    else:
         shutil.rmtree(root, onerror=retry)
