@@ -131,12 +131,6 @@ class ReviewService:
         project = self.projects.find(change.project)
         return project is not None and self.permissions.can_see_change(viewer, project, change)
 
-    def target(self, change_id: str, actor: Who, *, files: bool = False) -> WriteTarget:
-        """`resolve` and `with_patch_sets` for a write by `actor`, with the change's
-        project and the caller's groups: one read transaction instead of four."""
-        with read_transaction(self.engine) as conn:
-            return self.target_in(conn, change_id, actor, files=files)
-
     def target_in(
         self,
         conn: Connection,
@@ -146,9 +140,10 @@ class ReviewService:
         files: bool = False,
         lock: bool = False,
     ) -> WriteTarget:
-        """`target`, read in the caller's transaction; `lock` when that transaction
-        writes to the change, which then holds its row lock (as `ChangeWriter.write`
-        takes it) from this read on."""
+        """`resolve` and the change's patch sets for a write by `actor`, with the
+        change's project and the caller's groups, read in the caller's transaction
+        `conn`; `lock` when that transaction writes to the change, which then holds
+        its row lock (as `ChangeWriter.write` takes it) from this read on."""
         caller = self.permissions.caller(actor, conn=conn)
         candidates = self._candidates_in(conn, change_id, lock=lock)
         projects = {

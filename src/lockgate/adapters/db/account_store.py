@@ -45,6 +45,30 @@ _GROUPS_OF = (
     .order_by(t.groups.c.name)
 )
 
+_gm = t.group_members.c
+_ACCOUNT_WITH_GROUPS = (
+    select(t.accounts, t.groups.c.uuid.label("group_uuid"), t.groups.c.name.label("group_name"))
+    .select_from(
+        t.accounts.outerjoin(t.group_members, _gm.account_id == t.accounts.c.id).outerjoin(
+            t.groups, t.groups.c.id == _gm.group_id
+        )
+    )
+    .where(t.accounts.c.id == bindparam("id"))
+    .order_by(t.groups.c.name)
+)
+
+
+def account_with_groups(
+    conn: Connection, account_id: int
+) -> tuple[Account, list[tuple[str, str]]] | None:
+    """The account and the (uuid, name) of each group it is a member of, in one
+    statement; None when there is no such account."""
+    rows = conn.execute(_ACCOUNT_WITH_GROUPS, {"id": account_id}).all()
+    if not rows:
+        return None
+    groups = [(r.group_uuid, r.group_name) for r in rows if r.group_uuid is not None]
+    return account_from_row(rows[0]), groups
+
 
 def account_by_id(conn: Connection, account_id: int) -> Account | None:
     row = conn.execute(_ACCOUNT_BY_ID, {"id": account_id}).one_or_none()
