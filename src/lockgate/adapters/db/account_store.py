@@ -211,6 +211,20 @@ def members(conn: Connection, group_id: int) -> list[Account]:
     return [account_from_row(r) for r in rows]
 
 
+_IN_GROUP_NAMED = (
+    select(t.group_members.c.group_id)
+    .join(t.groups, t.groups.c.id == t.group_members.c.group_id)
+    .where(t.group_members.c.account_id == bindparam("account_id"))
+    .where(t.groups.c.name == bindparam("name"))
+)
+
+
+def in_group_named(conn: Connection, account_id: int, name: str) -> bool:
+    """Whether the account is a stored member of the group called `name`."""
+    args = {"account_id": account_id, "name": name}
+    return conn.execute(_IN_GROUP_NAMED, args).first() is not None
+
+
 def groups_of(conn: Connection, account_id: int) -> list[Group]:
     rows = conn.execute(_GROUPS_OF, {"account_id": account_id}).all()
     return [group_from_row(r) for r in rows]

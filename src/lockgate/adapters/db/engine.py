@@ -61,9 +61,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         immediate = connection.get_execution_options().get(WRITE_OPTION, False)
         # Straight to the driver: every transaction begins, and through
         # SQLAlchemy's execution a BEGIN costs as much as a query.
-        connection.connection.driver_connection.execute(
-            "BEGIN IMMEDIATE" if immediate else "BEGIN"
-        )
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 
