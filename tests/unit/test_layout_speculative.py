@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lockgate.core.config.frozen import JobGraph
 from lockgate.core.config.objects import ParsedConfig, ProjectDef, ProjectPipelineDef, QueueDef
-from lockgate.core.gating.layout_view import QueueSpec
+from lockgate.core.gating.layout_view import ConfigProblem, QueueSpec
 from tests.unit.layout_defs import (
     CONFIG,
     at,
@@ -42,8 +42,11 @@ def test_with_config_replaces_one_project_and_reuses_the_others() -> None:
 
     assert speculative.generation == "2:change-5"
     assert layout.generation == "1"
+    assert speculative.jobs["app-unit"][0].voting is False
+    # the change is told why its check jobs cannot run
     graph = speculative.job_graph("check", change("app"))
-    assert isinstance(graph, JobGraph) and graph.jobs[0].voting is False
+    assert isinstance(graph, ConfigProblem)
+    assert [e.message for e in graph.errors] == ['job "app-new" is not defined in this tenant']
     # the change's own error is its project's; the others have none
     assert [e.message for e in speculative.errors_for("app")] == [
         'job "app-new" is not defined in this tenant'
@@ -66,11 +69,18 @@ def test_a_change_that_removes_a_parent_breaks_the_children_in_other_projects() 
     )
     speculative = layout.with_config({("app", "master"): proposed}, generation="3")
     assert speculative.errors_for("app") == ()
+    # one root cause; the child still loads, and a graph that runs it says why
     assert [(e.where, e.message) for e in speculative.errors_for("lib")] == [
         (at("lib", 1), 'job "app-shared" is not defined in this tenant'),
-        (at("lib", 10), 'job "lib-unit" could not be loaded; see its own error'),
     ]
-    assert "lib-unit" not in speculative.jobs
+    assert "lib-unit" in speculative.jobs
+    graph = speculative.job_graph("check", change("lib"))
+    assert isinstance(graph, ConfigProblem)
+    assert [e.message for e in graph.errors] == [
+        'job "lib-unit" inherits from "app-shared", which is not defined in this tenant'
+    ]
+    # the tenant's own layout still runs it
+    assert isinstance(layout.job_graph("check", change("lib")), JobGraph)
 
 
 def test_with_config_adds_a_branch_that_had_no_configuration() -> None:
