@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from lockgate.core.config.frozen import JobGraph
-from lockgate.core.config.objects import ParsedConfig, ProjectDef, ProjectPipelineDef, QueueDef
+from lockgate.core.config.objects import (
+    NodeDef,
+    NodesetDef,
+    ParsedConfig,
+    ProjectDef,
+    ProjectPipelineDef,
+    QueueDef,
+)
 from lockgate.core.gating.layout_view import ConfigProblem, QueueSpec
 from tests.unit.layout_defs import (
     CONFIG,
@@ -178,3 +185,36 @@ def test_merge_mode_default_branch_and_project_pipelines() -> None:
     assert list(layout.pipeline_names()) == ["check", "gate", "post"]
     assert layout.pipeline("gate").manager == "dependent"
     assert layout.max_dependencies() is None
+
+
+def test_a_change_that_defines_a_missing_ancestor_lets_its_descendants_run() -> None:
+    t = tenant("app", "lib")
+    app = ParsedConfig(projects=[project("", at("app", 10), check=["lib-unit"])])
+    lib = ParsedConfig(
+        jobs=[
+            job("lib-base", at("lib", 1), parent="common"),
+            job("lib-unit", at("lib", 5), parent="lib-base", nodeset="small"),
+        ]
+    )
+    layout = layout_of(t, ("app", app), ("lib", lib))
+    assert [e.message for e in layout.errors] == [
+        'job "common" is not defined in this tenant',
+        'nodeset "small" is not defined in this tenant',
+    ]
+    graph = layout.job_graph("check", change("app"))
+    assert isinstance(graph, ConfigProblem)
+    assert [e.message for e in graph.errors] == [
+        'job "lib-unit" inherits from "common", which is not defined in this tenant'
+    ]
+
+    fixed = standard_config(
+        jobs=[*standard_config().jobs, job("common", at(CONFIG, 40))],
+        nodesets=[NodesetDef("small", (NodeDef(("node",), "ubuntu"),), where=at(CONFIG, 50))],
+    )
+    speculative = layout.with_config({(CONFIG, "master"): fixed}, generation="2")
+    assert speculative.errors == []
+    graph = speculative.job_graph("check", change("app"))
+    assert isinstance(graph, JobGraph), graph
+    (unit,) = graph.jobs
+    assert unit.ancestry == ("lib-base", "common", "base")
+    assert unit.nodeset.name == "small"
