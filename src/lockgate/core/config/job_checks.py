@@ -271,7 +271,7 @@ def check_names(
         drop(
             variant,
             ConfigError(
-                variant.job.where,
+                variant.job.at("parent"),
                 "the parent chain loops back to this job: " + " -> ".join(cycle),
                 attribute="parent",
                 context=f'job "{variant.job.name}"',
@@ -286,7 +286,7 @@ def check_names(
             if id(child) in dropped or child.job.name not in names:
                 continue
             error = ConfigError(
-                child.job.where,
+                child.job.at("parent"),
                 f'the parent job "{parent}" could not be loaded; see its own error',
                 attribute="parent",
                 context=f'job "{child.job.name}"',
@@ -328,18 +328,20 @@ def _check_variant(
     if parent is not None:
         flags = checks.flags.get(parent)
         if flags is None:
-            error = undefined_job(job.where, parent, context, "parent")
+            error = undefined_job(job.at("parent"), parent, context, "parent")
             note(job.name, MissingRef(project, "job", parent, error, "parent"))
         problem = None if flags is None else _parent_problem(variant, parent, flags)
         if problem is not None:
             drop(
-                variant, ConfigError(job.where, problem, attribute="parent", context=context), None
+                variant,
+                ConfigError(job.at("parent"), problem, attribute="parent", context=context),
+                None,
             )
             return
     if isinstance(job.nodeset, str):
         nodeset = defs.nodesets.get(job.nodeset)
         if nodeset is None:
-            error = undefined(job.where, "nodeset", job.nodeset, context)
+            error = undefined(job.at("nodeset"), "nodeset", job.nodeset, context)
             note(job.name, MissingRef(project, "nodeset", job.nodeset, error, "nodeset"))
         count = 0 if nodeset is None else nodeset_size(nodeset)
         if count > tenant.max_nodes_per_job:
@@ -348,11 +350,13 @@ def _check_variant(
                 f"the tenant allows {tenant.max_nodes_per_job}"
             )
             drop(
-                variant, ConfigError(job.where, message, attribute="nodeset", context=context), None
+                variant,
+                ConfigError(job.at("nodeset"), message, attribute="nodeset", context=context),
+                None,
             )
             return
     for use in job.secrets or ():
-        where = use.where if use.where.mark.line else job.where
+        where = use.where if use.where.mark.line else job.at("secrets")
         entry = defs.secrets.get(use.secret)
         if entry is None:
             error = undefined(where, "secret", use.secret, context)
