@@ -153,8 +153,14 @@ class SecretKeys:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        self._make_folders(path.parent)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".new-", suffix=".pem")
+        try:
+            self._make_folders(path.parent)
+            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".new-", suffix=".pem")
+        except OSError as error:
+            raise SecretKeyError(
+                f"cannot make the secret key {path}: {error.strerror}; "
+                f"{self.folder} must be a folder the server may write"
+            ) from error
         try:
             os.fchmod(handle, 0o600)
             os.write(handle, pem)

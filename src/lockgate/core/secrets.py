@@ -192,10 +192,8 @@ def mask_needles(secret_values: Iterable[str]) -> list[str]:
     needles: set[str] = set()
     for value in secret_values:
         whole = value.strip()
-        if whole:
+        if whole:  # surrounding whitespace is not secret, and keeps the log's lines
             needles.add(whole)
-            if value != whole:
-                needles.add(value)
         lines = [line.strip() for line in value.splitlines()]
         if len(lines) > 1:
             needles.update(line for line in lines if len(line) >= MIN_MASKED_LINE)
