@@ -24,6 +24,16 @@ from lockgate.core.config.source import Source
 from lockgate.core.secrets import MASK
 from lockgate.services.secrets import SecretService, SecretsUnavailable
 
+# what `openssl rsautl -encrypt -oaep -pubin -inkey` (encrypt_secret.py) does
+OPENSSL_OAEP_SHA1 = (
+    "openssl",
+    "pkeyutl",
+    "-encrypt",
+    "-pubin",
+    "-pkeyopt",
+    "rsa_padding_mode:oaep",
+)
+OPENSSL_OAEP_SHA1 += ("-pkeyopt", "rsa_oaep_md:sha1", "-inkey")
 BITS = 2048  # 4096 in a site; smaller keys keep these stories quick
 
 
@@ -97,8 +107,7 @@ def test_a_value_encrypted_as_zuuls_encrypt_secret_does_decrypts(
     chunks = []
     for start in range(0, len(plaintext), max_bytes):
         encrypted = subprocess.run(
-            ["openssl", "pkeyutl", "-encrypt", "-pubin", "-inkey", str(pub)]
-            + ["-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha1"],
+            [*OPENSSL_OAEP_SHA1, str(pub)],
             input=plaintext[start : start + max_bytes],
             capture_output=True,
             check=True,
