@@ -10,10 +10,13 @@ import stat
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lockgate.adapters.config_yaml import load_yaml
 from lockgate.adapters.secret_keys import SecretKeyError, SecretKeys
@@ -35,6 +38,12 @@ OPENSSL_OAEP_SHA1 = (
 )
 OPENSSL_OAEP_SHA1 += ("-pkeyopt", "rsa_oaep_md:sha1", "-inkey")
 BITS = 2048  # 4096 in a site; smaller keys keep these stories quick
+
+
+@pytest.fixture(scope="module")
+def small_keys(tmp_path_factory: pytest.TempPathFactory) -> SecretKeys:
+    """One 1024-bit key (the smallest `cryptography` makes) for the property test."""
+    return SecretKeys(tmp_path_factory.mktemp("small") / "keys", key_bits=1024)
 
 
 @pytest.fixture
@@ -216,6 +225,33 @@ def test_a_secret_of_another_project_fails_the_build_with_a_clear_reason(
     message = str(raised.value)
     assert message.startswith("org/app/zuul.yaml@master:4:10: secret s: chunk 1 of 1")
     assert "cannot be decrypted with the key of project org/b" in message
+
+
+def test_a_damaged_chunk_fails_the_build_naming_where_it_is(keys: SecretKeys) -> None:
+    yaml_text = "- secret:\n    name: s\n    data:\n      v: !encrypted/pkcs1-oaep ab*cd\n"
+    [secret] = _secrets(yaml_text)
+    job = _job(FrozenSecret("s", "s", "org/app", trusted=False))
+    with pytest.raises(SecretsUnavailable) as raised:
+        SecretService(keys).for_build(job, pipeline_post_review=True, secrets={"s": secret})
+    assert str(raised.value).startswith(
+        "org/app/zuul.yaml@master:4:10: secret s: an !encrypted/pkcs1-oaep chunk is not base64"
+    )
+
+
+def test_keys_made_at_once_by_two_stores_end_as_one(tmp_path: Path) -> None:
+    (tmp_path / "site").mkdir()
+    stores = [SecretKeys.of_site(tmp_path / "site", key_bits=BITS) for _ in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        pems = list(pool.map(lambda store: store.public_pem("org/app"), stores))
+    assert len(set(pems)) == 1
+    assert stores[0].path("org/app").read_bytes()  # the one on disk
+    assert SecretKeys.of_site(tmp_path / "site").public_pem("org/app") == pems[0]
+
+
+@settings(max_examples=25, deadline=None)
+@given(value=st.text(max_size=600))
+def test_any_text_round_trips_through_a_real_key(small_keys: SecretKeys, value: str) -> None:
+    assert small_keys.decrypt("p", small_keys.encrypt("p", value)) == value
 
 
 def test_an_untrusted_secret_in_a_pre_review_pipeline_is_refused(keys: SecretKeys) -> None:

@@ -87,8 +87,6 @@ class SecretService:
             ) -> str:
                 try:
                     plain = self._keys.decrypt(owner, chunks)
-                except SecretFormatError:
-                    raise
                 except Exception as error:  # the key store names the key and the fix
                     raise SecretsUnavailable(f"{where}: secret {name}: {error}") from error
                 values.append(plain)
