@@ -37,6 +37,7 @@ from lockgate.web.gerrit import (
 from lockgate.web.gerrit.responses import plain_error
 from lockgate.web.git import GitHttp, is_git_path
 from lockgate.web.hooks import routes as hook_routes
+from lockgate.web.routing import RouteIndex
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ class LockgateApp:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.api = Starlette(
-            routes=_routes(),
+            routes=[RouteIndex(_routes())],
             exception_handlers={ServiceError: _service_error, QueryError: _query_error},
             lifespan=self._lifespan,
         )

@@ -63,6 +63,8 @@ class Layout:
             self._errors_by_project.setdefault(error.where.source.project, []).append(error)
         self._graphs: dict[tuple[object, ...], JobGraph | ConfigProblem] = {}
         self._frozen: FreezeCache = {}
+        # TenantDef.project is a scan; a graph per item would make it quadratic
+        self._extra_paths = {p.name: p.extra_config_paths for p in tenant.projects}
 
     # --- LayoutView ----------------------------------------------------------
 
@@ -126,8 +128,7 @@ class Layout:
             return ConfigProblem(
                 (ConfigError(NOWHERE, f'tenant "{self.tenant.name}" has no pipeline "{pipeline}"'),)
             )
-        tenant_project = self.tenant.project(item.project)
-        extra = tenant_project.extra_config_paths if tenant_project is not None else ()
+        extra = self._extra_paths.get(item.project, ())
         if len(self._frozen) >= _FROZEN_CACHE_SIZE:
             self._frozen.clear()
         graph = freeze_job_graph(
