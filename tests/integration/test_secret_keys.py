@@ -24,8 +24,10 @@ from lockgate.core.config.frozen import FrozenJob, FrozenPlaybook, FrozenSecret
 from lockgate.core.config.objects import SecretDef
 from lockgate.core.config.parse import parse_config
 from lockgate.core.config.source import Source
+from lockgate.core.gating.actions import StartBuild
+from lockgate.core.gating.changes import Change, Ref
 from lockgate.core.secrets import MASK
-from lockgate.services.secrets import SecretService, SecretsUnavailable
+from lockgate.services.secrets import SecretService, SecretsUnavailable, item_project
 
 # what `openssl rsautl -encrypt -oaep -pubin -inkey` (encrypt_secret.py) does
 OPENSSL_OAEP_SHA1 = (
@@ -265,3 +267,14 @@ def test_a_secret_the_layout_lost_is_reported(keys: SecretKeys) -> None:
     job = _job(FrozenSecret("s", "gone", "config", trusted=True))
     with pytest.raises(SecretsUnavailable, match='"gone", which the layout no longer defines'):
         SecretService(keys).for_build(job, pipeline_post_review=False, secrets={})
+
+
+def test_the_item_project_is_the_changes_or_the_refs() -> None:
+    change = Change(
+        "org/app", "master", 1, 1, "c" * 40, "refs/changes/01/1/1", "", "alice", "Fix", "Fix"
+    )
+    build = StartBuild("b", "i", "bs", "main", "gate", _job(), 1, (change,), None, 1, 0)
+    assert item_project(build) == "org/app"
+    ref = Ref("org/tag", "refs/tags/1.0", "0" * 40, "a" * 40)
+    tagged = StartBuild("b", "i", "bs", "main", "release", _job(), 1, (), ref, 1, 0)
+    assert item_project(tagged) == "org/tag"

@@ -1,10 +1,14 @@
 """Decrypting a build's secrets for the executor.
 
-The executor asks once per build: `SecretService.for_build(job, ...)` checks
-who may see what (`core.secrets.secrets_for`), finds each secret's
-definition in the tenant layout, decrypts its encrypted values with the key
-of the project that defined it, and hands back the variables per playbook
-and the values to mask out of the build's logs. A refusal or a value that
+The executor asks once per build, before it runs any playbook:
+
+    secrets = service.for_build(action.job, pipeline_post_review=...,
+                                secrets=..., project=item_project(action))
+
+`for_build` checks who may see what (`core.secrets.secrets_for`), finds each
+secret's definition in the tenant layout, decrypts its encrypted values with
+the key of the project that defined it, and hands back the variables per
+playbook and the values to mask out of the build's logs. A refusal or a value that
 cannot be decrypted is a `SecretsUnavailable` whose message the executor
 reports as the build's error; the build must not run without its secrets.
 """
@@ -18,6 +22,7 @@ from typing import Any, Protocol
 from lockgate.core.config.frozen import FrozenJob, FrozenPlaybook
 from lockgate.core.config.objects import SecretDef
 from lockgate.core.config.source import Where
+from lockgate.core.gating.actions import StartBuild
 from lockgate.core.secrets import SecretFormatError, decrypt_data, mask, secrets_for
 
 
@@ -98,6 +103,13 @@ class SecretService:
                 raise SecretsUnavailable(f"secret {definition.name}: {error}") from error
             variables[use.name] = data
         return BuildSecrets(variables, tuple(dict.fromkeys(values)))
+
+
+def item_project(action: StartBuild) -> str | None:
+    """The project of the item a build is for: its change's, or its ref's."""
+    if action.changes:
+        return action.changes[-1].project
+    return action.ref.project if action.ref is not None else None
 
 
 def _lookup(secrets: SecretLookup, name: str) -> SecretDef | None:
