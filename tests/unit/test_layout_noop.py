@@ -50,3 +50,18 @@ def test_a_tenant_s_own_noop_replaces_the_built_in_one_and_a_change_can_remove_i
     # and one that defines it again replaces the built-in one again
     again = without.with_config({(CONFIG, "master"): config}, generation="3")
     assert [v.where for v in again.jobs["noop"]] == [at(CONFIG, 40)]
+
+
+def test_a_layout_answers_for_its_secrets_by_name() -> None:
+    from lockgate.core.config.layout import LoadedConfig, build_layout
+    from lockgate.core.config.objects import ParsedConfig, SecretDef
+    from lockgate.core.config.tenants import TenantDef, TenantProject
+
+    project = TenantProject("org/config", "gerrit", trusted=True)
+    parsed = ParsedConfig(secrets=[SecretDef("site-key", {"token": "x"})])
+    layout = build_layout(
+        TenantDef("t", config_projects=(project,)), [LoadedConfig(project, "master", parsed)]
+    )
+    found = layout.secret("site-key")
+    assert found is not None and found.data == {"token": "x"}
+    assert layout.secret("nope") is None

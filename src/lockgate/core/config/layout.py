@@ -21,7 +21,13 @@ from lockgate.core.config.index import Index, build_index, update_index
 from lockgate.core.config.job_graph import FreezeCache, freeze_job_graph
 from lockgate.core.config.layers import Layer, LoadedConfig, ProjectNames, build_layer
 from lockgate.core.config.matchers import ItemContext
-from lockgate.core.config.objects import JobDef, ParsedConfig, PipelineDef, ProjectPipelineDef
+from lockgate.core.config.objects import (
+    JobDef,
+    ParsedConfig,
+    PipelineDef,
+    ProjectPipelineDef,
+    SecretDef,
+)
 from lockgate.core.config.source import NOWHERE, ConfigError
 from lockgate.core.config.tenants import TenantDef
 from lockgate.core.gating.changes import Subject
@@ -162,6 +168,11 @@ class Layout:
     def jobs(self) -> Mapping[str, tuple[JobDef, ...]]:
         """Every job that loaded, by name, with its variants in definition order."""
         return {name: tuple(v.job for v in variants) for name, variants in self._index.jobs.items()}
+
+    def secret(self, name: str) -> SecretDef | None:
+        """The secret object `name` (its data still encrypted), for the executor."""
+        entry = self._index.secrets.get(name)
+        return None if entry is None else entry[1]
 
     def project_names(self) -> Sequence[str]:
         return tuple(p.name for p in self.tenant.projects)
