@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 from lockgate.core.query.errors import QueryError
 from lockgate.services.bootstrap import Services
 from lockgate.services.errors import ServiceError, Unauthorized
-from lockgate.web import events, zuul_api
+from lockgate.web import console, events, logs, zuul_api
 from lockgate.web.auth import AUTH_REQUIRED, REALM
 from lockgate.web.gerrit import (
     access,
@@ -56,7 +56,9 @@ def _routes() -> list[BaseRoute]:
         *config.routes,
         *tools.routes,
         *hook_routes,
+        *console.routes,
         *zuul_api.routes,
+        *logs.routes,
     ]
 
 
