@@ -155,6 +155,7 @@ def test_lines_a_build_writes_reach_the_client_then_the_end(server: LiveServer) 
 
     _finish(server, "SUCCESS", f"{server.url}logs/{PATH}/")
     rest, _ = reader.lines_until("last words without a newline", within=5)
+    assert rest == ["last words without a newline"], "nothing is sent twice"
     end = reader.next(within=5)
     assert end.name == "end"
     assert json.loads(end.data[0]) == {
