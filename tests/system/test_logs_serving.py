@@ -202,3 +202,13 @@ def test_the_viewer_reads_gzipped_logs_and_refuses_binaries(
     assert '<a href="#L2">2</a></td><td>second</td>' in page.text
     assert http.get(f"/logs/{BUILD}/image.png?view=1").status_code == 400
     assert http.get(f"/logs/{BUILD}/missing.txt?view=1").status_code == 404
+
+
+def test_a_plain_log_answers_range_requests(store: FilesystemLogStore, http: httpx.Client) -> None:
+    (_build(store) / "job-output.txt").write_text("0123456789\n")
+
+    part = http.get(f"/logs/{BUILD}/job-output.txt", headers={"Range": "bytes=2-5"})
+
+    assert part.status_code == 206
+    assert part.text == "2345"
+    assert http.head(f"/logs/{BUILD}/job-output.txt").status_code == 200
