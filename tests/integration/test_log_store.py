@@ -125,6 +125,20 @@ def test_a_symlink_out_of_the_store_is_never_followed(
     assert secret.read_text() == "the host's secret\n"
 
 
+def test_a_folder_symlinked_back_up_does_not_loop_the_manifest(
+    store: FilesystemLogStore,
+) -> None:
+    folder = store.folder(BUILD)
+    (folder / "job-output.txt").write_text("x\n")
+    (folder / "up").symlink_to("..")
+    (folder / "dangling.txt").symlink_to(folder / "gone.txt")
+
+    store.finish(BUILD)
+
+    names = [e["name"] for e in json.loads((folder / MANIFEST).read_text())["tree"]]
+    assert names == ["job-output.txt"]
+
+
 def _age(folder: Path, days: float) -> None:
     then = time.time() - days * 86400
     for path in folder.iterdir():

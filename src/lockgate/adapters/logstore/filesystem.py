@@ -97,6 +97,7 @@ class ListedEntry:
     is_dir: bool
     size: int
     mtime: float
+    is_link: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,16 +116,19 @@ def _entries(folder: Path, root: Path) -> list[ListedEntry]:
         disk = Path(entry.path)
         if not _inside(disk, root):
             continue
-        if entry.is_dir(follow_symlinks=True):
+        try:
             st = entry.stat()
-            listed.append(ListedEntry(entry.name, True, 0, st.st_mtime))
+            is_dir = entry.is_dir(follow_symlinks=True)
+        except OSError:
+            continue  # a dangling symlink
+        if is_dir:
+            listed.append(ListedEntry(entry.name, True, 0, st.st_mtime, entry.is_symlink()))
             continue
         name = entry.name
         plain = name[: -len(_GZ)]
         if name.endswith(_GZ) and is_text(plain) and plain not in names:
             name = plain
-        st = entry.stat()
-        listed.append(ListedEntry(name, False, st.st_size, st.st_mtime))
+        listed.append(ListedEntry(name, False, st.st_size, st.st_mtime, entry.is_symlink()))
     return listed
 
 
@@ -191,7 +195,8 @@ class FilesystemLogStore:
         `last_modified` (seconds)."""
         tree: list[dict[str, Any]] = []
         entries = _entries(folder, self.root)
-        for entry in (e for e in entries if e.is_dir):
+        # A symlinked folder could loop back up: Zuul's generator skips them too.
+        for entry in (e for e in entries if e.is_dir and not e.is_link):
             tree.append(
                 {
                     "name": entry.name,
