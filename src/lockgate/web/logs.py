@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jinja2 import Environment
+from markupsafe import Markup, escape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import (
@@ -71,10 +72,7 @@ _VIEWER = _ENV.from_string(
 <p><a href="{{ raw_href }}">raw</a> · <a href="./">folder</a>{% if truncated %}
  · the first {{ limit_mb }} MB of the file are shown{% endif %}</p>
 <table class="log">
-{% for css, text in lines %}
-<tr id="L{{ loop.index }}"><td class="n"><a href="#L{{ loop.index }}">{{ loop.index }}</a></td>{#
-#}<td{% if css %} class="{{ css }}"{% endif %}>{{ text }}</td></tr>
-{% endfor %}
+{{ rows }}
 </table>
 <script nonce="{{ nonce }}">{{ script }}</script>
 </body></html>
@@ -136,6 +134,8 @@ _TRACEBACK = "Traceback (most recent call last)"
 
 def severity(line: str) -> str:
     """The viewer's class for a line: tracebacks, errors and warnings stand out."""
+    if not ("ERR" in line or "WARN" in line or "FA" in line or "CRIT" in line or "Trace" in line):
+        return ""  # most lines: no regex needed
     if _TRACEBACK in line:
         return "sev-traceback"
     if _ERROR.search(line):
@@ -241,11 +241,10 @@ def _viewer(found: StoredFile) -> Response:
     text, truncated = _read_text(found)
     if text.endswith("\n"):
         text = text[:-1]
-    lines = [(severity(line), line) for line in text.split("\n")] if text else []
     nonce = secrets.token_urlsafe(16)
     page = _VIEWER.render(
         title=found.name,
-        lines=lines,
+        rows=_rows(text.split("\n") if text else []),
         nonce=nonce,
         style=_STYLE,
         script=_SCRIPT,
@@ -254,6 +253,21 @@ def _viewer(found: StoredFile) -> Response:
         limit_mb=VIEW_LIMIT // (1024 * 1024),
     )
     return HTMLResponse(page, headers={**CORS, "Content-Security-Policy": _page_csp(nonce)})
+
+
+def _rows(lines: list[str]) -> Markup:
+    """The table rows, built here rather than in a template loop (several
+    times faster on a 100k-line console); every line goes through escape()."""
+    rows = []
+    for number, line in enumerate(lines, 1):
+        css = severity(line)
+        cell = f'<td class="{css}">' if css else "<td>"
+        rows.append(
+            f'<tr id="L{number}"><td class="n"><a href="#L{number}">{number}</a></td>'
+            f"{cell}{escape(line)}</td></tr>\n"
+        )
+    # Safe to mark: every piece is a number, a fixed class or escape()d text.
+    return Markup("".join(rows))
 
 
 def _index(store: FilesystemLogStore, folder: StoredDir) -> Response:
