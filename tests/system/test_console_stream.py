@@ -140,7 +140,9 @@ def test_lines_a_build_writes_reach_the_client_then_the_end(server: LiveServer) 
     assert _logs(server).path_of(UUID) == PATH
     console = folder / "job-output.txt"
     console.write_text("")
-    reader = Reader(f"{server.url}api/tenant/main/console-stream/{UUID}")
+    url = _logs(server).console_url("main", UUID)
+    assert url == f"{server.url}api/tenant/main/console-stream/{UUID}"
+    reader = Reader(url)
     reader.start()
 
     lines = [f"TASK [step {n}] <ok>" for n in range(5)]

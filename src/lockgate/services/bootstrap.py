@@ -243,7 +243,7 @@ def build_services(
     services.log_store = FilesystemLogStore(
         site.logs_dir(settings), settings.log_url, gzip_min_bytes=settings.logs.gzip_min_bytes
     )
-    services.build_logs = BuildLogs(engine, services.log_store)
+    services.build_logs = BuildLogs(engine, services.log_store, settings.server.url)
     if settings.gating.enabled:
         gating = build_gating(
             engine=engine,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import time
+import urllib.parse
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from sqlalchemy import Engine
 from lockgate.adapters.db import gate_store
 from lockgate.adapters.logstore.filesystem import CONSOLE, FilesystemLogStore, split_path
 from lockgate.services.errors import NotFound
+from lockgate.services.node_ports import LogStore
 
 # How often the console looks at the file, and at the build's result.
 POLL = 0.2
@@ -55,9 +57,16 @@ ConsoleItem = ConsoleLines | ConsoleEnd | ConsoleWait
 
 
 class BuildLogs:
-    def __init__(self, engine: Engine, store: FilesystemLogStore) -> None:
+    def __init__(self, engine: Engine, store: FilesystemLogStore, server_url: str = "") -> None:
         self.engine = engine
         self.store = store
+        self.server_url = server_url
+
+    def console_url(self, tenant: str, build_uuid: str) -> str:
+        """The live console's URL, for a running build's `url` (BuildStarted.url),
+        which the status page links its job to until the log URL replaces it."""
+        quoted = urllib.parse.quote(tenant, safe="")
+        return f"{self.server_url}api/tenant/{quoted}/console-stream/{build_uuid}"
 
     def register(self, build_uuid: str, path: str) -> Path:
         """Record that `build_uuid` writes its logs at `path` (from
@@ -151,6 +160,11 @@ class BuildLogs:
         with found.disk.open("rb") as plain:
             plain.seek(offset)
             return plain.read(CHUNK)
+
+
+def _is_log_store(store: FilesystemLogStore) -> LogStore:
+    """Never called: mypy checks here that the filesystem store fits the port."""
+    return store
 
 
 def _lines(data: bytes) -> list[str]:
