@@ -213,3 +213,20 @@ def test_unknown_builds_and_bad_offsets_are_refused(server: LiveServer, tmp_path
     assert bad.status_code == 400 and "offset" in bad.text
     with pytest.raises(Exception, match="not in the build history"):
         _logs(server).register("never-recorded", PATH)
+
+
+def test_a_client_that_comes_before_the_build_starts_gets_its_console(
+    server: LiveServer,
+) -> None:
+    _record_build(server)
+    reader = Reader(_logs(server).console_url("main", UUID))
+    reader.start()
+    time.sleep(0.5)  # the stream is open, and there is no log folder yet
+
+    folder = _logs(server).register(UUID, PATH)
+    (folder / "job-output.txt").write_text("the build started\n")
+
+    lines, _ = reader.lines_until("the build started", within=5)
+    assert lines == ["the build started"]
+    _finish(server, "SUCCESS", "")
+    assert reader.next(within=5).name == "end"
