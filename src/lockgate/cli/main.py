@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from lockgate.cli import admin, config, encrypt, gate, server
+    from lockgate.cli import admin, config, encrypt, gate, logs, server
 
     parser = argparse.ArgumentParser(
         prog="lockgate",
@@ -47,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     gate.register(commands)
     config.register(commands)
     encrypt.register(commands)
+    logs.register(commands)
     return parser
 
 
