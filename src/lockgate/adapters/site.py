@@ -142,6 +142,27 @@ class GatingSettings(BaseModel):
         return value if value.endswith("/") else value + "/"
 
 
+class LogsSettings(BaseModel):
+    """`[logs]`: the build log store, a folder of the site. Its public URL is
+    `[gating] log_url` (one knob for where logs are read, whoever serves them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    folder: str = "logs"  # relative to the site folder
+    # Builds whose logs are older than this many days go with `lockgate logs
+    # prune`; 0 keeps them forever. 180 days is Zuul's upload roles' default.
+    keep_days: int = Field(default=180, ge=0)
+    # Text files at least this large are stored gzipped when a build finishes.
+    gzip_min_bytes: int = Field(default=64 * 1024, ge=0)
+
+    @field_validator("folder")
+    @classmethod
+    def _folder(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -149,6 +170,7 @@ class Settings(BaseModel):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     webhooks: list[WebhookSettings] = Field(default_factory=list)
     gating: GatingSettings = Field(default_factory=GatingSettings)
+    logs: LogsSettings = Field(default_factory=LogsSettings)
 
     @property
     def log_url(self) -> str:
@@ -202,6 +224,10 @@ class Site:
     def tenants_file(self, settings: Settings) -> Path:
         """The tenants file (`[gating] tenants_file`, read from the site folder)."""
         return self.root / settings.gating.tenants_file
+
+    def logs_dir(self, settings: Settings) -> Path:
+        """The build log store (`[logs] folder`, read from the site folder)."""
+        return self.root / settings.logs.folder
 
     def exists(self) -> bool:
         return self.settings_file.is_file()

@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from lockgate.cli import admin, config, gate, server
+    from lockgate.cli import admin, config, encrypt, gate, logs, server
 
     parser = argparse.ArgumentParser(
         prog="lockgate",
@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     admin.register(commands)
     gate.register(commands)
     config.register(commands)
+    encrypt.register(commands)
+    logs.register(commands)
     return parser
 
 

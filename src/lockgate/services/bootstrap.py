@@ -15,9 +15,11 @@ from lockgate.adapters.db.event_signal import watch_event_log
 from lockgate.adapters.db.migrate import schema_status, upgrade
 from lockgate.adapters.git.diffs import DiffReader
 from lockgate.adapters.git.repos import RepoStore
+from lockgate.adapters.logstore.filesystem import FilesystemLogStore
 from lockgate.adapters.site import Settings, Site, SiteError
 from lockgate.services.access import AccessService
 from lockgate.services.accounts import ADMINISTRATORS, AccountService
+from lockgate.services.build_logs import BuildLogs
 from lockgate.services.change_edits import ChangeEdits, ChangeLookup
 from lockgate.services.change_writes import ChangeWriter
 from lockgate.services.clock import Clock, system_clock
@@ -76,6 +78,10 @@ class Services:
     # The gating scheduler and its parts; None when `[gating] enabled = false`.
     gating: Gating | None = None
     gate_api: GateApi | None = None
+    # Build logs: the store under /logs/ and the builds' folders in it (always
+    # set by build_services; None only for a Services built by hand).
+    log_store: FilesystemLogStore | None = None
+    build_logs: BuildLogs | None = None
     # Proves to the server that a git hook call comes from a git process it started.
     hook_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
@@ -234,6 +240,10 @@ def build_services(
         tenants=TenantCatalog(site, settings, projects),
         gate_inputs=GateInputs(engine=engine, labels=labels, server_url=settings.server.url),
     )
+    services.log_store = FilesystemLogStore(
+        site.logs_dir(settings), settings.log_url, gzip_min_bytes=settings.logs.gzip_min_bytes
+    )
+    services.build_logs = BuildLogs(engine, services.log_store, settings.server.url)
     if settings.gating.enabled:
         gating = build_gating(
             engine=engine,

@@ -368,6 +368,8 @@ gate_builds = Table(
     Column("queued", BigInteger, nullable=False),
     Column("started", BigInteger, nullable=True),
     Column("ended", BigInteger, nullable=True),
+    # The build's folder in the log store (0006), set when the executor starts it.
+    Column("log_path", String(1024), nullable=True),
     Index("ix_gate_builds_tenant_queued", "tenant", "queued"),
     Index("ix_gate_builds_buildset", "buildset"),
     Index("ix_gate_builds_job", "tenant", "job"),
