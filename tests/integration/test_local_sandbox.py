@@ -384,3 +384,27 @@ def test_the_provider_is_built_from_its_documented_options(site: Path) -> None:
         local_from_options("local", {"max-ram": 1}, run_folder=site, labels={}, pools=pools)
     with pytest.raises(ValueError, match="max-disk must be a whole number"):
         local_from_options("local", {"max-disk": "lots"}, run_folder=site, labels={}, pools=pools)
+
+
+def test_symlinks_a_job_leaves_cannot_aim_copies_at_the_host(
+    tmp_path: Path, site: Path, node: Callable[..., Node]
+) -> None:
+    item = node()
+    target = site / "planted.txt"
+    link = "{{file: {{src: '{}', dest: '{}', state: link, force: true}}}}"
+    tasks = [
+        link.format(site / "lockgate.db", "/home/zuul/db-link"),
+        link.format(target, "/home/zuul/out-link"),
+    ]
+    assert play(tmp_path, item, *tasks).failed("node") == 0
+    # fetching the link reads the path inside the sandbox, where the site is not
+    run = play(tmp_path, item, "{fetch: {src: /home/zuul/db-link, dest: got/, flat: true}}")
+    assert_task_failed(run)
+    assert not (tmp_path / "play" / "got").exists()
+    # copying onto the link happens inside the sandbox too: the host is untouched
+    run = play(tmp_path, item, '{copy: {content: "planted\\n", dest: /home/zuul/out-link}}')
+    assert run.failed("node") == 0, run.output
+    assert not target.exists()
+    landed = Path(item.connection["lockgate_node_root"]) / "home" / "out-link"
+    assert landed.read_text() == "planted\n"
+    assert not landed.is_symlink()
