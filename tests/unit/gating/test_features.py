@@ -382,12 +382,38 @@ def test_a_config_error_is_reported_with_its_file_and_line() -> None:
     assert NOWHERE is not None
 
 
-def test_a_project_with_no_jobs_in_the_gate_gets_a_dynamic_queue_and_no_jobs() -> None:
+def test_a_project_that_is_not_in_a_pipeline_does_not_enter_it() -> None:
     d = gate()
     a = d.add_change("org/unknown", "A")
+    d.upload(a)
     d.approve(a)
-    assert not d.history and not d.merges
-    assert not d.gate.state.items
+    assert not d.merge_requests and not d.history and not d.merges
+    assert not d.reports_for(a)
+    assert not d.gate.state.items and not d.gate.state.buildsets
+
+
+def test_a_change_that_edits_configuration_enters_a_pipeline_its_project_is_not_in() -> None:
+    d = gate()
+    a = d.add_change("org/unknown", "A", files=["zuul.yaml"])
+    proposed = baseline_layout()
+    proposed.name = "layout-1+1,1"
+    proposed.projects["org/unknown"] = ProjectSpec({"check": (job("proposed-job"),)})
+    d.dynamic_layouts[a.key] = proposed
+    d.upload(a)
+    assert d.merge_requests[0].config_changes
+    assert ("proposed-job", "1,1", "SUCCESS") in d.history_names()
+
+
+def test_a_ref_of_a_project_that_is_not_in_a_pipeline_does_not_enter_it() -> None:
+    layout = FakeLayout(
+        pipelines={"post": ref_pipeline("post", "independent")},
+        projects={"org/app": ProjectSpec({"post": (job("publish"),)})},
+    )
+    d = GateDriver(layout)
+    d.ref_updated("org/other", newrev="a" * 40)
+    assert not d.merge_requests and not d.history
+    d.ref_updated("org/app", newrev="b" * 40)
+    assert [name for name, _, _ in d.history_names()] == ["publish"]
 
 
 def test_build_requests_carry_precedence_and_relative_priority() -> None:
@@ -552,3 +578,4 @@ def test_a_change_merged_outside_the_gate_leaves_it_without_resetting_the_items_
     assert d.merges == ["2,1"]
     assert not [r for r in d.history if r.result == "ABORTED" and r.changes.endswith("2,1")]
     assert not d.untested_merges
+
