@@ -579,3 +579,17 @@ def test_a_change_merged_outside_the_gate_leaves_it_without_resetting_the_items_
     assert not [r for r in d.history if r.result == "ABORTED" and r.changes.endswith("2,1")]
     assert not d.untested_merges
 
+
+def test_noop_succeeds_at_once_without_a_build_request() -> None:
+    layout = baseline_layout()
+    layout.projects["org/app"] = ProjectSpec({"check": (job("noop"),), "gate": (job("noop"),)})
+    d = GateDriver(layout)
+    a = d.add_change("org/app", "A")
+    d.hold_jobs_in_build = True  # nothing to hold: no build is ever asked for
+    d.upload(a)
+    assert not d.history and not d.running_builds() and not d.queued_builds()
+    assert "Build succeeded (check pipeline)." in d.messages(a)[-1]
+    assert "- noop : SUCCESS" in d.messages(a)[-1]
+    d.approve(a)
+    assert d.merges == ["1,1"]
+    assert not d.history
