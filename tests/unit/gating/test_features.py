@@ -13,6 +13,7 @@ from lockgate.core.gating.layout_view import QueueSpec
 from lockgate.core.gating.reports import CYCLE_FORBIDDEN
 from lockgate.testing.gate_driver import (
     CONNECTION,
+    FakeChange,
     FakeLayout,
     GateDriver,
     ProjectSpec,
@@ -593,3 +594,38 @@ def test_noop_succeeds_at_once_without_a_build_request() -> None:
     d.approve(a)
     assert d.merges == ["1,1"]
     assert not d.history
+
+
+def test_a_report_that_concludes_a_build_set_names_it_and_its_result() -> None:
+    layout = baseline_layout()
+    gate_def = layout.pipelines["gate"]
+    reporters = {**gate_def.reporters, "dequeue": gate_def.reporters["failure"]}
+    layout.pipelines["gate"] = replace(gate_def, reporters=reporters)
+    d = GateDriver(layout)
+    a = d.add_change("org/project", "A")
+    b = d.add_change("org/project", "B")
+    c = d.add_change("org/project", "C")
+    d.fail("project-test1", b)
+    d.refuse_submit[c.key] = "the submit rule says no"
+    d.hold_jobs_in_build = True
+    d.approve(a)
+    d.emit(Dequeue("gate", a.key))
+    d.hold_jobs_in_build = False
+    d.approve(b)
+    d.approve(c)
+    buildsets = {r.item: r.buildset for r in d.merge_requests}
+
+    def concluded(change: FakeChange) -> list[tuple[str, str, bool]]:
+        return [
+            (r.action, r.result, r.buildset == buildsets.get(r.item, "?"))
+            for r in d.reports_for(change)
+        ]
+
+    assert concluded(a) == [("start", "", False), ("dequeue", "DEQUEUED", True)]
+    assert concluded(b) == [("start", "", False), ("failure", "FAILURE", True)]
+    assert concluded(c) == [
+        ("start", "", False),
+        ("success", "SUCCESS", True),
+        ("failure", "MERGE_FAILURE", True),
+    ]
+
