@@ -10,7 +10,7 @@ from lockgate.core.config.objects import PipelineDef, TriggerDef
 from lockgate.core.config.source import NOWHERE, ConfigError, Mark, Source, Where
 from lockgate.core.gating.events import Dequeue, Enqueue, Promote, Reconfigured
 from lockgate.core.gating.layout_view import QueueSpec
-from lockgate.core.gating.reports import CYCLE_FORBIDDEN
+from lockgate.core.gating.reports import BAD_CONFIG_AHEAD, CYCLE_FORBIDDEN
 from lockgate.testing.gate_driver import (
     CONNECTION,
     FakeChange,
@@ -629,3 +629,36 @@ def test_a_report_that_concludes_a_build_set_names_it_and_its_result() -> None:
         ("failure", "MERGE_FAILURE", True),
     ]
 
+
+def test_a_change_that_needs_one_with_an_invalid_configuration_fails_saying_so() -> None:
+    d = gate()
+    d.hold_jobs_in_build = True
+    head = d.add_change("org/project", "H")
+    d.approve(head)  # still building: the broken change is not at the head
+    a = d.add_change("org/project", "A", files=["zuul.yaml"])
+    where = Where(Source("org/project", "master", "zuul.yaml", False), Mark(3, 5))
+    d.config_errors[a.key] = (ConfigError(where, "undefined parent", "job.parent", 'job "x"'),)
+    b = d.add_change("org/project", "B")
+    d.set_parent(b, a)
+    c = d.add_change("org/project", "C")
+    for change in (a, b, c):
+        d.approve(change)
+    d.hold_jobs_in_build = False
+    d.release()
+    assert "zuul.yaml@master:3:5" in d.messages(a)[-1]
+    assert BAD_CONFIG_AHEAD in d.messages(b)[-1]
+    assert d.merges == ["1,1", "4,1"]  # C did not need A: it moved on
+
+
+def test_a_change_behind_a_broken_head_it_needs_fails_saying_so() -> None:
+    d = gate()
+    a = d.add_change("org/project", "A", files=["zuul.yaml"])
+    where = Where(Source("org/project", "master", "zuul.yaml", False), Mark(3, 5))
+    d.config_errors[a.key] = (ConfigError(where, "undefined parent", "job.parent", 'job "x"'),)
+    b = d.add_change("org/project", "B")
+    d.depends_on(b, a)
+    d.approve(a, event=False)
+    d.approve(b)
+    assert "zuul.yaml@master:3:5" in d.messages(a)[-1]
+    assert BAD_CONFIG_AHEAD in d.messages(b)[-1]
+    assert not d.merges
