@@ -4,7 +4,8 @@ One step reads the events after the scheduler's cursor and the outcomes that
 came back (merges, builds, reports), hands each to the tenant's `TenantGate`,
 and saves every touched tenant's state together with the new cursor and the
 build history, in one transaction: an event is consumed exactly when the
-state it produced is saved. The actions are carried out after the commit. A
+state it produced is saved (a tenant whose state no event changed is not
+saved again). The actions are carried out after the commit. A
 crash between the commit and an action's outcome loses nothing: at start the
 core re-issues every action whose outcome it never saw (`TenantGate.resume`),
 with the same ids, and the reporter refuses a report id it has carried out.
@@ -234,6 +235,8 @@ class GateScheduler:
         gate = self.gate(tenant)
         self._record_outcome(conn, event, now)
         actions = gate.handle(event, now)
+        if not actions and not gate.changed and tenant not in work:
+            return  # an event that left the state as it was: nothing to save
         self._record_actions(conn, tenant, actions, now)
         work.setdefault(tenant, _Work(tenant)).actions.extend(actions)
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from lockgate.core.config.objects import PipelineDef, TriggerDef
 from lockgate.core.config.source import NOWHERE, ConfigError, Mark, Source, Where
+from lockgate.core.gating.codec import to_dict
 from lockgate.core.gating.events import Dequeue, Enqueue, Promote, Reconfigured
 from lockgate.core.gating.layout_view import QueueSpec
 from lockgate.core.gating.reports import BAD_CONFIG_AHEAD, CYCLE_FORBIDDEN
@@ -662,3 +663,23 @@ def test_a_change_behind_a_broken_head_it_needs_fails_saying_so() -> None:
     assert "zuul.yaml@master:3:5" in d.messages(a)[-1]
     assert BAD_CONFIG_AHEAD in d.messages(b)[-1]
     assert not d.merges
+
+
+def test_an_event_that_changes_nothing_a_queued_item_holds_leaves_the_state_alone() -> None:
+    d = gate()
+    d.hold_jobs_in_build = True
+    a = d.add_change("org/project", "A")
+    b = d.add_change("org/project", "B")
+    d.approve(a)
+    d.approve(b)
+    before = to_dict(d.gate.state)
+    started = len(d.merge_requests)
+    d.vote(a, "Code-Review", 2)  # again: only the vote's time moves
+    assert not d.gate.changed
+    d.emit(d.change_event(b, "comment-added", comment="looks good"))
+    assert not d.gate.changed
+    assert to_dict(d.gate.state) == before
+    assert len(d.merge_requests) == started
+    d.vote(a, "Code-Review", -2)
+    assert "unable to merge due to a missing merge requirement" in d.messages(a)[-1]
+    assert len(d.merge_requests) > started  # B was reset: it no longer has A ahead
