@@ -293,15 +293,15 @@ def launch(ctx: Ctx, item: Item) -> bool:
         if holding:
             bs.waiting[job.name] = "hold-following-changes ahead"
             continue
-        failed = [
-            p for p in bs.graph.parents(job.name) if job_result(ctx, bs, p) not in (None, SUCCESS)
-        ]
+        # a frozen graph keeps only the dependencies on jobs it runs
+        parents = [d.name for d in job.dependencies]
+        failed = [p for p in parents if job_result(ctx, bs, p) not in (None, SUCCESS)]
         if failed:
             bs.settled[job.name] = ("SKIPPED", f"Skipped due to failed job {failed[0]}")
             bs.waiting.pop(job.name, None)
             changed = True
             continue
-        if any(job_result(ctx, bs, p) is None for p in bs.graph.parents(job.name)):
+        if any(job_result(ctx, bs, p) is None for p in parents):
             bs.waiting[job.name] = "dependencies"
             continue
         if holding:
