@@ -50,7 +50,7 @@ def test_a_ref_specific_autohold_wins_over_an_any_ref_one_even_if_younger():
 
 
 def test_an_invalid_ref_filter_is_refused_with_the_fix():
-    with pytest.raises(AutoholdError, match="not a valid regular expression.*'.\\*'"):
+    with pytest.raises(AutoholdError, match=r"not a valid regular expression.*'\.\*'"):
         check_ref_filter("refs/(")
 
 
