@@ -22,7 +22,7 @@ _US = 1_000_000
 
 
 def _us(seconds: float) -> int:
-    return int(round(seconds * _US))
+    return round(seconds * _US)
 
 
 def _s(micros: int | None) -> float | None:
