@@ -248,7 +248,7 @@ def _autohold(row: Row[Any]) -> Autohold:
         job=row.job,
         ref_filter=row.ref_filter,
         reason=row.reason,
-        count=row.count,
+        count=row._mapping["count"],
         node_expiration=None if row.node_expiration is None else float(row.node_expiration),
         created=row.created / _US,
         held=row.held,
