@@ -100,20 +100,27 @@ def external_ids(conn: Connection, provider: str) -> set[str]:
 
 
 def move_node(
-    conn: Connection, node_id: str, old: str, new: str, now: float, **values: Any
+    conn: Connection,
+    node_id: str,
+    old: str,
+    new: str,
+    now: float,
+    *,
+    unassigned: bool = False,
+    **values: Any,
 ) -> bool:
-    """Move a node from `old` to `new` if it is still in `old`; False if another
-    got there first. `values` sets other columns in the same statement."""
+    """Move a node from `old` to `new` if it is still in `old` (and, with
+    `unassigned`, no request holds it); False if another got there first.
+    `values` sets other columns in the same statement."""
     check_transition("node", old, new)
     if "connection" in values:
         values["connection"] = json.dumps(dict(values["connection"]))
     if "hold_expires" in values and values["hold_expires"] is not None:
         values["hold_expires"] = _us(values["hold_expires"])
-    moved = conn.execute(
-        update(t.nodes)
-        .where(t.nodes.c.id == node_id, t.nodes.c.state == old)
-        .values(state=new, state_time=_us(now), **values)
-    ).rowcount
+    query = update(t.nodes).where(t.nodes.c.id == node_id, t.nodes.c.state == old)
+    if unassigned:
+        query = query.where(t.nodes.c.request.is_(None))
+    moved = conn.execute(query.values(state=new, state_time=_us(now), **values)).rowcount
     return bool(moved)
 
 
@@ -126,11 +133,16 @@ def set_node(conn: Connection, node_id: str, state: str, **values: Any) -> bool:
     return bool(moved)
 
 
-def assign_node(conn: Connection, node_id: str, request: str | None, *, was: str | None) -> bool:
-    """Give a node to a request (or take it back with None) if its holder is still `was`."""
+def assign_node(
+    conn: Connection, node_id: str, request: str | None, *, was: str | None, state: str
+) -> bool:
+    """Give a node to a request (or take it back with None) if its holder is
+    still `was` and it is still in `state`."""
     holder = t.nodes.c.request.is_(None) if was is None else t.nodes.c.request == was
     moved = conn.execute(
-        update(t.nodes).where(t.nodes.c.id == node_id, holder).values(request=request)
+        update(t.nodes)
+        .where(t.nodes.c.id == node_id, t.nodes.c.state == state, holder)
+        .values(request=request)
     ).rowcount
     return bool(moved)
 
