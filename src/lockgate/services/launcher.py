@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 
 from lockgate.adapters.db import node_store as store
 from lockgate.adapters.db.engine import read_transaction, write_transaction
+from lockgate.adapters.site import ProviderSettings
 from lockgate.core.nodes import autohold as holds
 from lockgate.core.nodes import planning
 from lockgate.core.nodes.model import (
@@ -52,6 +53,20 @@ log = logging.getLogger("lockgate.launcher")
 FINISHED = (FULFILLED, DECLINED, CANCELED)
 # finished requests are kept this long for the status page, then forgotten
 KEEP_FINISHED = 24 * 3600.0
+
+
+def pools_of(provider: ProviderSettings) -> list[PoolInfo]:
+    """The pools of a `[[nodepool.providers]]` entry, as providers report them."""
+    return [
+        PoolInfo(
+            name=pool.name,
+            labels=frozenset(pool.labels),
+            max_servers=pool.max_servers,
+            launch_retries=pool.launch_retries,
+            boot_timeout=pool.boot_timeout,
+        )
+        for pool in provider.pools
+    ]
 
 
 class NodeLost(LaunchError):

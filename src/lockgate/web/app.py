@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 from lockgate.core.query.errors import QueryError
 from lockgate.services.bootstrap import Services
 from lockgate.services.errors import ServiceError, Unauthorized
-from lockgate.web import events, zuul_api
+from lockgate.web import autohold_api, events, zuul_api
 from lockgate.web.auth import AUTH_REQUIRED, REALM
 from lockgate.web.gerrit import (
     access,
@@ -57,6 +57,7 @@ def _routes() -> list[BaseRoute]:
         *tools.routes,
         *hook_routes,
         *zuul_api.routes,
+        *autohold_api.routes,
     ]
 
 
