@@ -17,10 +17,11 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from lockgate.adapters.db import node_store as store
 from lockgate.adapters.db.engine import read_transaction, write_transaction
+from lockgate.adapters.db.locks import lock_name
 from lockgate.adapters.site import ProviderSettings
 from lockgate.core.nodes import autohold as holds
 from lockgate.core.nodes import planning
@@ -382,50 +383,55 @@ class NodeLauncher:
         return Node(uuid.uuid4().hex, label, provider, pool, BUILDING, now, now, request=request)
 
     def _plan(self, now: float) -> None:
+        """Plan and record one round in one transaction, under a lock that every
+        launcher of the site takes, so that max-servers holds across them."""
         pools = self._pools()
-        with read_transaction(self.engine) as conn:
-            waiting = store.requests(conn, states=(REQUESTED,))
-            everything = [s.node for s in store.nodes(conn)]
-        for plan in planning.plan_round(waiting, pools, everything):
-            if isinstance(plan, planning.Decline):
-                with write_transaction(self.engine) as conn:
-                    store.move_request(
-                        conn, plan.request, (REQUESTED,), DECLINED, reason=plan.reason
-                    )
-                log.info("request %s declined: %s", plan.request, plan.reason)
-            elif isinstance(plan, planning.Fill):
-                self._fill(plan)
-        with read_transaction(self.engine) as conn:
-            everything = [s.node for s in store.nodes(conn)]
-        for top_up in planning.top_ups(self.min_ready, pools, everything):
-            node = self._new_node(top_up.label, top_up.provider, top_up.pool, None)
-            with write_transaction(self.engine) as conn:
-                store.add_node(conn, node)
-            self._launch(node)
-
-    def _fill(self, plan: planning.Fill) -> None:
-        with read_transaction(self.engine) as conn:
-            req = store.request(conn, plan.request)
-        if req is None:
-            return
-        new = [self._new_node(label, plan.provider, plan.pool, req.id) for _, label in plan.launch]
+        launches: list[Node] = []
+        ready_now: list[str] = []
         try:
             with write_transaction(self.engine) as conn:
-                if not store.move_request(
-                    conn, req.id, (REQUESTED,), PENDING, provider=plan.provider
-                ):
-                    raise _Conflict
-                for _, node_id in plan.reuse:
-                    if not store.assign_node(conn, node_id, req.id, was=None, state=READY):
-                        raise _Conflict
-                for node in new:
+                lock_name(conn, "lockgate", "node-planning")
+                waiting = store.requests(conn, states=(REQUESTED,))
+                everything = [s.node for s in store.nodes(conn)]
+                for plan in planning.plan_round(waiting, pools, everything):
+                    if isinstance(plan, planning.Decline):
+                        store.move_request(
+                            conn, plan.request, (REQUESTED,), DECLINED, reason=plan.reason
+                        )
+                        log.info("request %s declined: %s", plan.request, plan.reason)
+                    elif isinstance(plan, planning.Fill):
+                        new = self._record_fill(conn, plan)
+                        launches.extend(new)
+                        if not new:
+                            ready_now.append(plan.request)
+                everything = [s.node for s in store.nodes(conn)]
+                for top_up in planning.top_ups(self.min_ready, pools, everything):
+                    node = self._new_node(top_up.label, top_up.provider, top_up.pool, None)
                     store.add_node(conn, node)
+                    launches.append(node)
         except _Conflict:
-            return  # the transaction rolled back; the next round plans again
-        for node in new:
+            return  # a ready node went while planning; all rolled back, the next round plans again
+        for node in launches:
             self._launch(node)
-        if not new:
-            self._try_fulfil(req.id)
+        for request_id in ready_now:
+            self._try_fulfil(request_id)
+
+    def _record_fill(self, conn: Connection, plan: planning.Fill) -> list[Node]:
+        if not store.move_request(
+            conn, plan.request, (REQUESTED,), PENDING, provider=plan.provider
+        ):
+            raise _Conflict
+        for _, node_id in plan.reuse:
+            # release and surplus deletes do not take the planning lock
+            if not store.assign_node(conn, node_id, plan.request, was=None, state=READY):
+                raise _Conflict
+        new = [
+            self._new_node(label, plan.provider, plan.pool, plan.request)
+            for _, label in plan.launch
+        ]
+        for node in new:
+            store.add_node(conn, node)
+        return new
 
     # --- the Launcher port ---------------------------------------------------------
 
