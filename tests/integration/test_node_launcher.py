@@ -8,6 +8,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -101,6 +103,26 @@ def test_a_request_is_filled_whole_used_released_and_nothing_is_left(engine: Eng
     settle(launcher)
     assert rows(engine) == 0
     assert provider.held() == []
+
+
+def test_the_launcher_thread_fills_requests_that_wait_blocks_on(engine: Engine) -> None:
+    provider = FakeProvider(pools=[pool()], steps=3)
+    launcher = NodeLauncher(engine, [provider], interval=0.02)
+    launcher.start()
+    try:
+        rid = launcher.request("b", ["small", "small"], precedence=1, relative_priority=0)
+        assert launcher.wait(rid, timeout=30).state == FULFILLED
+        nodes = launcher.accept(rid)
+        launcher.release([n.id for n in nodes])
+        for _ in range(300):
+            if rows(engine) == 0:
+                break
+            time.sleep(0.02)
+        assert rows(engine) == 0 and provider.held() == []
+    finally:
+        launcher.stop()
+    with pytest.raises(TimeoutError, match="still requested"):
+        launcher.wait(launcher.request("c", ["small"], precedence=1, relative_priority=0), 0.05)
 
 
 def test_the_external_id_is_saved_as_soon_as_the_provider_has_one(engine: Engine) -> None:
@@ -266,6 +288,28 @@ def test_two_launchers_on_one_database_never_give_out_a_node_twice(engine: Engin
     given = [n for r in filled for n in r.nodes]
     assert len(given) == len(set(given)) == len(filled)
     assert len(filled) == 3  # max-servers
+
+
+def test_two_launchers_racing_in_threads_stay_within_max_servers(engine: Engine) -> None:
+    provider = FakeProvider(pools=[pool(max_servers=3)], steps=2)
+    launchers = [NodeLauncher(engine, [provider]) for _ in range(2)]
+    asked = [
+        launchers[0].request(f"b{i}", ["small"], precedence=1, relative_priority=0)
+        for i in range(6)
+    ]
+
+    def spin(launcher: NodeLauncher) -> None:
+        for _ in range(15):
+            launcher.step()
+
+    threads = [threading.Thread(target=spin, args=(launcher,)) for launcher in launchers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    states = [launchers[0].get(r).state for r in asked]
+    assert states.count(FULFILLED) == 3 and states.count(REQUESTED) == 3
+    assert provider.records.peak == 3
 
 
 def test_a_launcher_dropped_mid_launch_is_cleaned_up_by_the_next(engine: Engine) -> None:

@@ -23,6 +23,7 @@ class _Records:
         self.folder = folder
         self.memory: dict[str, dict[str, Any]] = {}
         self.lock = threading.Lock()
+        self.peak = 0  # the most machines held at once
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
 
@@ -38,6 +39,7 @@ class _Records:
         with self.lock:
             if self.folder is None:
                 self.memory[key] = dict(value)
+                self.peak = max(self.peak, len(self.memory))
             else:
                 (self.folder / f"{key}.json").write_text(json.dumps(value))
 
@@ -74,8 +76,7 @@ class FakeLaunch:
         provider = self.provider
         provider.advances += 1
         if self._external_id is None:
-            provider.serial += 1
-            self._external_id = f"{provider.name}-{self.node.id[:8]}-{provider.serial}"
+            self._external_id = f"{provider.name}-{self.node.id[:8]}-{provider.next_serial()}"
             provider.records.put(
                 self._external_id, {"node": self.node.id, "label": self.node.label, "step": 0}
             )
@@ -129,6 +130,7 @@ class FakeProvider:
         self.delete_steps = delete_steps
         self.records = _Records(folder)
         self.serial = 0
+        self._serial_lock = threading.Lock()
         self.launches = self.deletes = self.advances = 0
         self.failures: dict[str | None, int] = {}  # label (None: any) -> launches to fail
         self.hang = False
@@ -152,10 +154,14 @@ class FakeProvider:
                 return True
         return False
 
+    def next_serial(self) -> int:
+        with self._serial_lock:
+            self.serial += 1
+            return self.serial
+
     def leak(self) -> str:
         """Something this provider holds that no node row will ever name."""
-        self.serial += 1
-        key = f"{self._name}-leak-{self.serial}"
+        key = f"{self._name}-leak-{self.next_serial()}"
         self.records.put(key, {"node": None, "label": None, "step": 0})
         return key
 
