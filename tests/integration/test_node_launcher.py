@@ -276,6 +276,27 @@ def test_an_autohold_keeps_the_nodes_of_a_failed_build_until_it_expires(engine: 
     assert rows(engine) == 0 and provider.held() == []
 
 
+def test_old_requests_are_forgotten_but_not_the_one_a_held_node_was_for(engine: Engine) -> None:
+    clock = Clock()
+    provider = FakeProvider(pools=[pool()], steps=1)
+    launcher = launcher_for(engine, provider, clock=clock)
+    with write_transaction(engine) as conn:
+        store.add_autohold(conn, Autohold("h", "main", "p", "j", ".*", "", 1, None, clock.now))
+    held = launcher.request("held-build", ["small"], precedence=1, relative_priority=0)
+    used = launcher.request("used-build", ["small"], precedence=1, relative_priority=0)
+    run(launcher, lambda: state(launcher, used) == FULFILLED == state(launcher, held))
+    launcher.release([n.id for n in launcher.accept(held)], hold="h")
+    launcher.release([n.id for n in launcher.accept(used)])
+    clock.now += 2 * 86400
+    settle(launcher)
+    launcher.step()  # the round after the used node is gone forgets its request
+    assert launcher.get(held).build == "held-build"
+    with pytest.raises(KeyError, match="no node request"):
+        launcher.get(used)
+    [node] = launcher.nodes()
+    assert (node.state, node.request) == (HOLD, held)
+
+
 def test_two_launchers_on_one_database_never_give_out_a_node_twice(engine: Engine) -> None:
     provider = FakeProvider(pools=[pool(max_servers=3)], steps=1)
     one = launcher_for(engine, provider)

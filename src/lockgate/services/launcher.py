@@ -108,6 +108,7 @@ class NodeLauncher:
         self._launches: dict[str, _Launch] = {}
         self._deletes: dict[str, DeleteMachine] = {}
         self._orphans: list[DeleteMachine] = []  # what failed attempts left behind
+        self._orphaned: set[str] = set()  # nodes of providers the site no longer has
         self._lock = threading.RLock()
         self._changed = threading.Condition()
         self._wake = threading.Event()
@@ -245,6 +246,9 @@ class NodeLauncher:
                 continue
             provider = self.providers.get(node.provider)
             if provider is None:
+                if node.id in self._orphaned:
+                    continue
+                self._orphaned.add(node.id)
                 log.error(
                     "node %s is of provider %s, which the site no longer has; "
                     "it stays until the provider is back",

@@ -236,13 +236,16 @@ def move_request(
 
 
 def remove_requests(conn: Connection, states: Iterable[str], before: float) -> int:
-    """Forget finished requests older than `before`."""
+    """Forget finished requests older than `before`, but not those a node still
+    names (a held node's request tells which build it was held for)."""
+    named = select(t.nodes.c.request).where(t.nodes.c.request.is_not(None))
     return int(
         conn.execute(
             delete(t.node_requests).where(
                 and_(
                     t.node_requests.c.state.in_(list(states)),
                     t.node_requests.c.created < _us(before),
+                    t.node_requests.c.id.not_in(named),
                 )
             )
         ).rowcount
