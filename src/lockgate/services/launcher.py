@@ -54,6 +54,7 @@ log = logging.getLogger("lockgate.launcher")
 FINISHED = (FULFILLED, DECLINED, CANCELED)
 # finished requests are kept this long for the status page, then forgotten
 KEEP_FINISHED = 24 * 3600.0
+FORGET_EVERY = 60.0
 
 
 def pools_of(provider: ProviderSettings) -> list[PoolInfo]:
@@ -109,6 +110,7 @@ class NodeLauncher:
         self._deletes: dict[str, DeleteMachine] = {}
         self._orphans: list[DeleteMachine] = []  # what failed attempts left behind
         self._orphaned: set[str] = set()  # nodes of providers the site no longer has
+        self._forgot = float("-inf")  # when finished requests were last forgotten
         self._lock = threading.RLock()
         self._changed = threading.Condition()
         self._wake = threading.Event()
@@ -157,10 +159,9 @@ class NodeLauncher:
             self._wake.clear()
 
     def step(self) -> None:
-        """One round: expire holds, delete, advance launches, plan requests."""
+        """One round: delete what is done with, advance launches, plan requests."""
         with self._lock:
             now = self.clock()
-            self._expire_holds(now)
             self._start_deletes(now)
             self._advance_deletes()
             self._advance_launches(now)
@@ -224,22 +225,29 @@ class NodeLauncher:
 
     # --- deleting -------------------------------------------------------------------
 
-    def _expire_holds(self, now: float) -> None:
-        with write_transaction(self.engine) as conn:
-            held = [s.node for s in store.nodes(conn, states=(HOLD,))]
-            for node in holds.expired(held, now):
-                log.info("hold of node %s expired", node.id)
-                store.move_node(conn, node.id, HOLD, DELETING, now)
-
     def _start_deletes(self, now: float) -> None:
-        with write_transaction(self.engine) as conn:
-            for stored in store.nodes(conn, states=(USED, FAILED)):
-                store.move_node(conn, stored.node.id, stored.node.state, DELETING, now)
-            everything = [s.node for s in store.nodes(conn)]
-            for node_id in planning.surplus(self.min_ready, everything):
-                store.move_node(conn, node_id, READY, DELETING, now, unassigned=True)
-            deleting = store.nodes(conn, states=(DELETING,))
-            store.remove_requests(conn, FINISHED, before=now - KEEP_FINISHED)
+        """Move what is done with to deleting (used and failed nodes, expired
+        holds, surplus ready nodes) and start deleting what is there. Reads
+        first, so that a quiet round writes nothing."""
+        with read_transaction(self.engine) as conn:
+            stored_nodes = store.nodes(conn)
+        everything = [s.node for s in stored_nodes]
+        moves = [(n.id, n.state) for n in everything if n.state in (USED, FAILED)]
+        moves += [(n.id, HOLD) for n in holds.expired(everything, now)]
+        extra = planning.surplus(self.min_ready, everything)
+        forget = now - self._forgot > FORGET_EVERY
+        if moves or extra or forget:
+            with write_transaction(self.engine) as conn:
+                for node_id, old in moves:
+                    store.move_node(conn, node_id, old, DELETING, now)
+                for node_id in extra:
+                    store.move_node(conn, node_id, READY, DELETING, now, unassigned=True)
+                if forget:
+                    store.remove_requests(conn, FINISHED, before=now - KEEP_FINISHED)
+                    self._forgot = now
+                deleting = store.nodes(conn, states=(DELETING,))
+        else:
+            deleting = [s for s in stored_nodes if s.node.state == DELETING]
         for stored in deleting:
             node = stored.node
             if node.id in self._deletes or node.id in self._launches:
@@ -390,6 +398,11 @@ class NodeLauncher:
         """Plan and record one round in one transaction, under a lock that every
         launcher of the site takes, so that max-servers holds across them."""
         pools = self._pools()
+        with read_transaction(self.engine) as conn:
+            waiting = store.requests(conn, states=(REQUESTED,))
+            everything = [s.node for s in store.nodes(conn)]
+        if not waiting and not planning.top_ups(self.min_ready, pools, everything):
+            return
         launches: list[Node] = []
         ready_now: list[str] = []
         try:
