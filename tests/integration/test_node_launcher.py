@@ -345,7 +345,7 @@ def test_a_launcher_dropped_mid_launch_is_cleaned_up_by_the_next(engine: Engine)
     del dead  # its in-memory launches are gone; the rows and machines are not
 
     provider.steps = 2
-    fresh = launcher_for(engine, provider)
+    fresh = launcher_for(engine, provider, requeue_on_start=True)
     fresh.recover()
     assert leak not in provider.held()
     run(fresh, lambda: state(fresh, rid) == FULFILLED)
@@ -353,6 +353,29 @@ def test_a_launcher_dropped_mid_launch_is_cleaned_up_by_the_next(engine: Engine)
     fresh.release([n.id for n in nodes])
     settle(fresh)
     assert provider.held() == [] and rows(engine) == 0
+
+
+def test_at_start_the_requests_of_dead_builds_are_declined_and_their_nodes_freed(
+    engine: Engine,
+) -> None:
+    provider = FakeProvider(pools=[pool()], steps=1)
+    dead = launcher_for(engine, provider)
+    filled = dead.request("b1", ["small"], precedence=1, relative_priority=0)
+    run(dead, lambda: state(dead, filled) == FULFILLED)
+    provider.steps = 100
+    pending = dead.request("b2", ["small"], precedence=1, relative_priority=0)
+    dead.step()
+    dead.step()  # and it is never stepped again: its process died
+
+    fresh = launcher_for(engine, provider)
+    queued = fresh.request("b3", ["gpu"], precedence=1, relative_priority=0)
+    fresh.recover()
+    for rid in (filled, pending):
+        assert state(fresh, rid) == DECLINED
+        assert "launcher restarted" in fresh.get(rid).reason
+    assert state(fresh, queued) == DECLINED  # nobody is left to wait for it
+    settle(fresh)
+    assert provider.held() == [] and rows(engine) == 0  # the freed ready node is surplus
 
 
 def test_a_launcher_killed_with_sigkill_mid_launch_leaves_nothing(
@@ -379,7 +402,7 @@ def test_a_launcher_killed_with_sigkill_mid_launch_leaves_nothing(
         [doomed] = store.requests(conn)
     assert doomed.state == "pending"
 
-    launcher = NodeLauncher(engine, [provider], requeue_on_start=False)
+    launcher = NodeLauncher(engine, [provider])
     launcher.recover()
     settle(launcher)
     assert provider.held() == []

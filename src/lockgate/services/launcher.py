@@ -98,7 +98,7 @@ class NodeLauncher:
         min_ready: Mapping[str, int] | None = None,
         clock: Callable[[], float] = time.time,
         interval: float = 0.2,
-        requeue_on_start: bool = True,
+        requeue_on_start: bool = False,
     ) -> None:
         self.engine = engine
         self.providers = {provider.name: provider for provider in providers}
@@ -177,9 +177,12 @@ class NodeLauncher:
 
     def recover(self) -> None:
         """Undo what a dead process left: nodes it was building, using or
-        deleting go (resuming from their external ids), its pending requests
-        are queued again (or declined), and what providers hold that no node
-        names is removed."""
+        deleting go (resuming from their external ids), and what providers
+        hold that no node names is removed. Its open requests are declined
+        and their ready nodes freed, since the builds that asked died with it
+        (the executor runs in the server); with `requeue_on_start` (requestors
+        that outlive the launcher) pending requests are queued again and
+        fulfilled ones kept for their requestors."""
         now = self.clock()
         with self._lock:
             with write_transaction(self.engine) as conn:
@@ -189,32 +192,8 @@ class NodeLauncher:
                     provider = self.providers.get(stored.node.provider)
                     if provider is None or not provider.alive(stored.node):
                         store.move_node(conn, stored.node.id, READY, DELETING, now)
-                for req in store.requests(conn, states=(PENDING,)):
-                    store.release_request_nodes(conn, req.id)
-                    if self.requeue_on_start:
-                        store.move_request(conn, req.id, (PENDING,), REQUESTED)
-                    else:
-                        store.move_request(
-                            conn,
-                            req.id,
-                            (PENDING,),
-                            DECLINED,
-                            reason="the launcher restarted while it built this request's nodes",
-                        )
-                for req in store.requests(conn, states=(FULFILLED,)):
-                    states = [
-                        (s.node.state if s else None)
-                        for s in (store.node(conn, n) for n in req.nodes)
-                    ]
-                    if any(state != READY for state in states):
-                        store.move_request(
-                            conn,
-                            req.id,
-                            (FULFILLED,),
-                            DECLINED,
-                            reason="its nodes were lost when the launcher restarted",
-                        )
-                        store.release_request_nodes(conn, req.id)
+                for req in store.requests(conn, states=(REQUESTED, PENDING, FULFILLED)):
+                    self._recover_request(conn, req)
             with read_transaction(self.engine) as conn:
                 known = {name: store.external_ids(conn, name) for name in self.providers}
             for name, provider in self.providers.items():
@@ -222,6 +201,31 @@ class NodeLauncher:
                     log.warning("removing %s of provider %s: no node names it", external_id, name)
                     provider.remove_leaked(external_id)
         self.step()
+
+    def _recover_request(self, conn: Connection, req: NodeRequest) -> None:
+        if req.state == FULFILLED:
+            given = [store.node(conn, node_id) for node_id in req.nodes]
+            if all(s is not None and s.node.state == READY for s in given):
+                if self.requeue_on_start:
+                    return  # its requestor may still take the nodes
+                reason = "the launcher restarted before its build took the nodes"
+            else:
+                reason = "its nodes were lost when the launcher restarted"
+            store.move_request(conn, req.id, (FULFILLED,), DECLINED, reason=reason)
+            store.release_request_nodes(conn, req.id)
+            return
+        if req.state == PENDING:
+            store.release_request_nodes(conn, req.id)
+        if self.requeue_on_start:
+            store.move_request(conn, req.id, (PENDING,), REQUESTED)
+        else:
+            store.move_request(
+                conn,
+                req.id,
+                (REQUESTED, PENDING),
+                DECLINED,
+                reason="the launcher restarted before this request was filled",
+            )
 
     # --- deleting -------------------------------------------------------------------
 
