@@ -162,6 +162,8 @@ class LogsSettings(BaseModel):
         if not value.strip():
             raise ValueError("must not be empty")
         return value
+
+
 _NODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -238,9 +240,7 @@ class NodepoolSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    labels: list[LabelSettings] = Field(
-        default_factory=lambda: [LabelSettings(name=DEFAULT_LABEL)]
-    )
+    labels: list[LabelSettings] = Field(default_factory=lambda: [LabelSettings(name=DEFAULT_LABEL)])
     providers: list[ProviderSettings] = Field(
         default_factory=lambda: [ProviderSettings(name="local")]
     )

@@ -19,8 +19,8 @@ from lockgate.adapters.logstore.filesystem import FilesystemLogStore
 from lockgate.adapters.site import Settings, Site, SiteError
 from lockgate.services.access import AccessService
 from lockgate.services.accounts import ADMINISTRATORS, AccountService
-from lockgate.services.build_logs import BuildLogs
 from lockgate.services.autoholds import AutoholdService
+from lockgate.services.build_logs import BuildLogs
 from lockgate.services.change_edits import ChangeEdits, ChangeLookup
 from lockgate.services.change_writes import ChangeWriter
 from lockgate.services.clock import Clock, system_clock
