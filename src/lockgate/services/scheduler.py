@@ -57,6 +57,17 @@ _BATCH = 500
 _IDLE_POLL = 1.0
 
 
+class _CoreFailed(Exception):
+    """The gating core raised on one event of a step (a bug, or input it did not expect)."""
+
+    def __init__(self, index: int, tenant: str, event: GateEvent, error: Exception) -> None:
+        super().__init__(f"{tenant}: {error}")
+        self.index = index
+        self.tenant = tenant
+        self.event = event
+        self.error = error
+
+
 @dataclass
 class _Work:
     """Actions of one tenant waiting to be carried out after their commit."""
@@ -176,28 +187,72 @@ class GateScheduler:
             translated = self._inputs.trigger_events(stored, self._connection)
             triggers = list(zip([e.seq for e in stored], translated, strict=True))
             now = self._now()
-            work: dict[str, _Work] = {}
-            with write_transaction(self._engine) as conn:
-                for tenant, outcome in outcomes:
-                    self._handle(conn, work, tenant, outcome, now)
-                # which tenants hold a project, asked once per project per step
-                tenants_of: dict[str, list[str]] = {}
-                for _seq, trigger in triggers:
-                    if trigger is None:
-                        continue
-                    if trigger.project not in tenants_of:
-                        tenants_of[trigger.project] = self._catalog.tenant_of(trigger.project)
-                    for tenant in tenants_of[trigger.project]:
-                        self._reconfigure_if_needed(conn, work, tenant, trigger, now)
-                        self._handle(conn, work, tenant, trigger, now)
-                now_us = int(now * 1_000_000)
-                for tenant in work:
-                    gate_store.save_state(conn, tenant, to_dict(self._gates[tenant].state), now_us)
-                if stored:
-                    gate_store.set_cursor(conn, stored[-1].seq)
+            units: list[tuple[str | None, GateEvent | None]] = list(outcomes)
+            units.extend((None, trigger) for _seq, trigger in triggers)
+            skipped: set[int] = set()
+            while True:
+                try:
+                    work = self._apply(units, skipped, stored[-1].seq if stored else None, now)
+                    break
+                except _CoreFailed as failed:
+                    # The transaction rolled back: the gates go back to their saved
+                    # state and the batch runs again without the event the core
+                    # could not take, so that one bad event never stops the gate.
+                    log.error(
+                        "tenant %s: the gating core failed on %s; the event is skipped",
+                        failed.tenant,
+                        failed.event,
+                        exc_info=failed.error,
+                    )
+                    if failed.index in skipped or failed.index < 0:
+                        raise
+                    skipped.add(failed.index)
+                    self._reload_gates()
             for item in work.values():
                 self._dispatch(item)
             return True
+
+    def _apply(
+        self,
+        units: list[tuple[str | None, GateEvent | None]],
+        skipped: set[int],
+        last_seq: int | None,
+        now: float,
+    ) -> dict[str, _Work]:
+        """Hand each outcome (with its tenant) and each trigger (to every tenant
+        holding its project) to the gates, and save what changed with the cursor."""
+        work: dict[str, _Work] = {}
+        with write_transaction(self._engine) as conn:
+            # which tenants hold a project, asked once per project per step
+            tenants_of: dict[str, list[str]] = {}
+            for index, (tenant, event) in enumerate(units):
+                if event is None or index in skipped:
+                    continue
+                if tenant is not None:
+                    self._handle(conn, work, tenant, event, now, index)
+                    continue
+                assert isinstance(event, TriggerEvent)
+                if event.project not in tenants_of:
+                    tenants_of[event.project] = self._catalog.tenant_of(event.project)
+                for holder in tenants_of[event.project]:
+                    self._reconfigure_if_needed(conn, work, holder, event, now, index)
+                    self._handle(conn, work, holder, event, now, index)
+            now_us = int(now * 1_000_000)
+            for tenant in work:
+                gate_store.save_state(conn, tenant, to_dict(self._gates[tenant].state), now_us)
+            if last_seq is not None:
+                gate_store.set_cursor(conn, last_seq)
+        return work
+
+    def _reload_gates(self) -> None:
+        with read_transaction(self._engine) as conn:
+            saved = gate_store.states(conn)
+        for tenant in list(self._gates):
+            state = saved.get(tenant)
+            layout = self._layouts.layout(tenant)
+            self._gates[tenant] = TenantGate(
+                tenant, layout, None if state is None else from_dict(state)
+            )
 
     def quiet(self) -> threading.Lock:
         """Held, no step runs: `with scheduler.quiet(): ...` waits out the step
@@ -230,11 +285,20 @@ class GateScheduler:
     # --- inside -------------------------------------------------------------------------
 
     def _handle(
-        self, conn: Connection, work: dict[str, _Work], tenant: str, event: GateEvent, now: float
+        self,
+        conn: Connection,
+        work: dict[str, _Work],
+        tenant: str,
+        event: GateEvent,
+        now: float,
+        index: int = -1,
     ) -> None:
         gate = self.gate(tenant)
         self._record_outcome(conn, event, now)
-        actions = gate.handle(event, now)
+        try:
+            actions = gate.handle(event, now)
+        except Exception as error:
+            raise _CoreFailed(index, tenant, event, error) from error
         if not actions and not gate.changed and tenant not in work:
             return  # an event that left the state as it was: nothing to save
         self._record_actions(conn, tenant, actions, now)
@@ -247,6 +311,7 @@ class GateScheduler:
         tenant: str,
         trigger: TriggerEvent,
         now: float,
+        index: int,
     ) -> None:
         if trigger.type not in ("ref-updated", "change-merged"):
             return
@@ -257,7 +322,7 @@ class GateScheduler:
             return
         layout = self._layouts.reload(tenant)
         log.info("tenant %s reconfigured after %s moved %s", tenant, trigger.project, branch)
-        self._handle(conn, work, tenant, Reconfigured(layout), now)
+        self._handle(conn, work, tenant, Reconfigured(layout), now, index)
 
     def _record_actions(
         self, conn: Connection, tenant: str, actions: Sequence[GateAction], now: float
