@@ -229,14 +229,14 @@ class GateScheduler:
                 if event is None or index in skipped:
                     continue
                 if tenant is not None:
-                    self._handle(conn, work, tenant, event, now, index)
+                    self._handle(conn, work, tenant, event, now, index=index)
                     continue
                 assert isinstance(event, TriggerEvent)
                 if event.project not in tenants_of:
                     tenants_of[event.project] = self._catalog.tenant_of(event.project)
                 for holder in tenants_of[event.project]:
-                    self._reconfigure_if_needed(conn, work, holder, event, now, index)
-                    self._handle(conn, work, holder, event, now, index)
+                    self._reconfigure_if_needed(conn, work, holder, event, now, index=index)
+                    self._handle(conn, work, holder, event, now, index=index)
             now_us = int(now * 1_000_000)
             for tenant in work:
                 gate_store.save_state(conn, tenant, to_dict(self._gates[tenant].state), now_us)
@@ -291,6 +291,7 @@ class GateScheduler:
         tenant: str,
         event: GateEvent,
         now: float,
+        *,
         index: int = -1,
     ) -> None:
         gate = self.gate(tenant)
@@ -311,6 +312,7 @@ class GateScheduler:
         tenant: str,
         trigger: TriggerEvent,
         now: float,
+        *,
         index: int,
     ) -> None:
         if trigger.type not in ("ref-updated", "change-merged"):
@@ -322,7 +324,7 @@ class GateScheduler:
             return
         layout = self._layouts.reload(tenant)
         log.info("tenant %s reconfigured after %s moved %s", tenant, trigger.project, branch)
-        self._handle(conn, work, tenant, Reconfigured(layout), now, index)
+        self._handle(conn, work, tenant, Reconfigured(layout), now, index=index)
 
     def _record_actions(
         self, conn: Connection, tenant: str, actions: Sequence[GateAction], now: float
