@@ -61,7 +61,7 @@ def test_0006_adds_the_log_path_of_builds_and_takes_it_back(
         assert listed.log_path == "check/org/app/main/unit/b1"
         assert gate_store.build_log_state(conn, "nothing") is None
 
-    command.downgrade(_config(engine), "0004")
+    command.downgrade(_config(engine), "0005")
     columns = {c["name"] for c in inspect(engine).get_columns("gate_builds")}
     assert "log_path" not in columns
     engine.dispose()

@@ -227,3 +227,26 @@ def test_cross_project_depends_on_in_check_tests_both_changes_together(
     assert on_a and all(x.changes == f"{b.key} {a.key}" for x in on_a)
     assert gate.vote(a, "Verified") == 1
     assert gate.status(a) == "NEW" and gate.status(b) == "NEW"
+
+
+def test_an_event_the_gating_core_fails_on_is_skipped_and_the_gate_goes_on(
+    gate: GateHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lockgate.core.gating.events import TriggerEvent
+    from lockgate.core.gating.gate import TenantGate
+
+    handle = TenantGate.handle
+
+    def fragile(self: TenantGate, event: object, now: float) -> list[object]:
+        if isinstance(event, TriggerEvent) and "poison" in event.comment:
+            raise RuntimeError("a bug in the core")
+        return handle(self, event, now)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(TenantGate, "handle", fragile)
+    a = gate.change("org/project", "A")
+    gate.comment(a, "poison")
+    b = gate.change("org/project", "B")
+    gate.settle()
+    assert gate.vote(a, "Verified") == 1
+    assert gate.vote(b, "Verified") == 1
+    assert gate.scheduler.settled()

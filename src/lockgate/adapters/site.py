@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import (
     BaseModel,
@@ -163,6 +164,113 @@ class LogsSettings(BaseModel):
         return value
 
 
+_NODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def _node_name(value: str) -> str:
+    if not _NODE_NAME.match(value):
+        raise ValueError(
+            "must be letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    return value
+
+
+DEFAULT_LABEL = "local"
+
+
+class LabelSettings(BaseModel):
+    """One `[[nodepool.labels]]`: a kind of node jobs ask for in their nodesets."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str
+    # nodes kept booted ahead of demand, best effort as in Nodepool
+    min_ready: int = Field(default=0, ge=0, alias="min-ready")
+    network: bool = False  # whether its nodes may reach the network
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _node_name(value)
+
+
+class PoolSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str = "main"
+    max_servers: int = Field(default=4, ge=1, alias="max-servers")
+    launch_retries: int = Field(default=3, ge=1, alias="launch-retries")
+    boot_timeout: float = Field(default=120.0, gt=0, alias="boot-timeout")
+    labels: list[str] = Field(default_factory=lambda: [DEFAULT_LABEL])
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _node_name(value)
+
+
+class ProviderSettings(BaseModel):
+    """One `[[nodepool.providers]]`: where nodes come from."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str
+    driver: Literal["local", "static"] = "local"
+    pools: list[PoolSettings] = Field(default_factory=lambda: [PoolSettings()])
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _node_name(value)
+
+    @model_validator(mode="after")
+    def _unique_pools(self) -> ProviderSettings:
+        names = [pool.name for pool in self.pools]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"provider {self.name}: pool names given twice: {', '.join(twice)}")
+        return self
+
+
+class NodepoolSettings(BaseModel):
+    """`[nodepool]`: the labels jobs ask for and the providers that make them.
+
+    The default, for an embedded site, is one `local` provider whose pool
+    `main` serves the label `local` with up to 4 nodes at a time."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    labels: list[LabelSettings] = Field(default_factory=lambda: [LabelSettings(name=DEFAULT_LABEL)])
+    providers: list[ProviderSettings] = Field(
+        default_factory=lambda: [ProviderSettings(name="local")]
+    )
+
+    @property
+    def min_ready(self) -> dict[str, int]:
+        return {label.name: label.min_ready for label in self.labels if label.min_ready}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> NodepoolSettings:
+        for kind, names in (
+            ("label", [label.name for label in self.labels]),
+            ("provider", [provider.name for provider in self.providers]),
+        ):
+            twice = sorted({n for n in names if names.count(n) > 1})
+            if twice:
+                raise ValueError(f"{kind} names must be unique; given twice: {', '.join(twice)}")
+        known = {label.name for label in self.labels}
+        for provider in self.providers:
+            for pool in provider.pools:
+                unknown = [label for label in pool.labels if label not in known]
+                if unknown:
+                    raise ValueError(
+                        f"provider {provider.name} pool {pool.name} serves "
+                        f"{', '.join(unknown)}, which [[nodepool.labels]] does not define; "
+                        "add a [[nodepool.labels]] entry with that name"
+                    )
+        return self
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -171,6 +279,7 @@ class Settings(BaseModel):
     webhooks: list[WebhookSettings] = Field(default_factory=list)
     gating: GatingSettings = Field(default_factory=GatingSettings)
     logs: LogsSettings = Field(default_factory=LogsSettings)
+    nodepool: NodepoolSettings = Field(default_factory=NodepoolSettings)
 
     @property
     def log_url(self) -> str:

@@ -4,7 +4,8 @@ One step reads the events after the scheduler's cursor and the outcomes that
 came back (merges, builds, reports), hands each to the tenant's `TenantGate`,
 and saves every touched tenant's state together with the new cursor and the
 build history, in one transaction: an event is consumed exactly when the
-state it produced is saved. The actions are carried out after the commit. A
+state it produced is saved (a tenant whose state no event changed is not
+saved again). The actions are carried out after the commit. A
 crash between the commit and an action's outcome loses nothing: at start the
 core re-issues every action whose outcome it never saw (`TenantGate.resume`),
 with the same ids, and the reporter refuses a report id it has carried out.
@@ -55,17 +56,16 @@ _BATCH = 500
 # not raise this process's signal.
 _IDLE_POLL = 1.0
 
-# Items whose build set a late report may still need, newest kept.
-_REMEMBERED_ITEMS = 10_000
 
-_RESULTS = {
-    "success": "SUCCESS",
-    "failure": "FAILURE",
-    "merge-conflict": "MERGE_CONFLICT",
-    "config-error": "CONFIG_ERROR",
-    "no-jobs": "NO_JOBS",
-    "dequeue": "DEQUEUED",
-}
+class _CoreFailed(Exception):
+    """The gating core raised on one event of a step (a bug, or input it did not expect)."""
+
+    def __init__(self, index: int, tenant: str, event: GateEvent, error: Exception) -> None:
+        super().__init__(f"{tenant}: {error}")
+        self.index = index
+        self.tenant = tenant
+        self.event = event
+        self.error = error
 
 
 @dataclass
@@ -106,8 +106,6 @@ class GateScheduler:
         self._gates: dict[str, TenantGate] = {}
         self._outcomes: deque[tuple[str, GateEvent]] = deque()
         self._build_tenants: dict[str, str] = {}
-        # item -> its latest build set, for reports that come after the item left
-        self._item_buildsets: dict[str, str] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -189,28 +187,72 @@ class GateScheduler:
             translated = self._inputs.trigger_events(stored, self._connection)
             triggers = list(zip([e.seq for e in stored], translated, strict=True))
             now = self._now()
-            work: dict[str, _Work] = {}
-            with write_transaction(self._engine) as conn:
-                for tenant, outcome in outcomes:
-                    self._handle(conn, work, tenant, outcome, now)
-                # which tenants hold a project, asked once per project per step
-                tenants_of: dict[str, list[str]] = {}
-                for _seq, trigger in triggers:
-                    if trigger is None:
-                        continue
-                    if trigger.project not in tenants_of:
-                        tenants_of[trigger.project] = self._catalog.tenant_of(trigger.project)
-                    for tenant in tenants_of[trigger.project]:
-                        self._reconfigure_if_needed(conn, work, tenant, trigger, now)
-                        self._handle(conn, work, tenant, trigger, now)
-                now_us = int(now * 1_000_000)
-                for tenant in work:
-                    gate_store.save_state(conn, tenant, to_dict(self._gates[tenant].state), now_us)
-                if stored:
-                    gate_store.set_cursor(conn, stored[-1].seq)
+            units: list[tuple[str | None, GateEvent | None]] = list(outcomes)
+            units.extend((None, trigger) for _seq, trigger in triggers)
+            skipped: set[int] = set()
+            while True:
+                try:
+                    work = self._apply(units, skipped, stored[-1].seq if stored else None, now)
+                    break
+                except _CoreFailed as failed:
+                    # The transaction rolled back: the gates go back to their saved
+                    # state and the batch runs again without the event the core
+                    # could not take, so that one bad event never stops the gate.
+                    log.error(
+                        "tenant %s: the gating core failed on %s; the event is skipped",
+                        failed.tenant,
+                        failed.event,
+                        exc_info=failed.error,
+                    )
+                    if failed.index in skipped or failed.index < 0:
+                        raise
+                    skipped.add(failed.index)
+                    self._reload_gates()
             for item in work.values():
                 self._dispatch(item)
             return True
+
+    def _apply(
+        self,
+        units: list[tuple[str | None, GateEvent | None]],
+        skipped: set[int],
+        last_seq: int | None,
+        now: float,
+    ) -> dict[str, _Work]:
+        """Hand each outcome (with its tenant) and each trigger (to every tenant
+        holding its project) to the gates, and save what changed with the cursor."""
+        work: dict[str, _Work] = {}
+        with write_transaction(self._engine) as conn:
+            # which tenants hold a project, asked once per project per step
+            tenants_of: dict[str, list[str]] = {}
+            for index, (tenant, event) in enumerate(units):
+                if event is None or index in skipped:
+                    continue
+                if tenant is not None:
+                    self._handle(conn, work, tenant, event, now, index=index)
+                    continue
+                assert isinstance(event, TriggerEvent)
+                if event.project not in tenants_of:
+                    tenants_of[event.project] = self._catalog.tenant_of(event.project)
+                for holder in tenants_of[event.project]:
+                    self._reconfigure_if_needed(conn, work, holder, event, now, index=index)
+                    self._handle(conn, work, holder, event, now, index=index)
+            now_us = int(now * 1_000_000)
+            for tenant in work:
+                gate_store.save_state(conn, tenant, to_dict(self._gates[tenant].state), now_us)
+            if last_seq is not None:
+                gate_store.set_cursor(conn, last_seq)
+        return work
+
+    def _reload_gates(self) -> None:
+        with read_transaction(self._engine) as conn:
+            saved = gate_store.states(conn)
+        for tenant in list(self._gates):
+            state = saved.get(tenant)
+            layout = self._layouts.layout(tenant)
+            self._gates[tenant] = TenantGate(
+                tenant, layout, None if state is None else from_dict(state)
+            )
 
     def quiet(self) -> threading.Lock:
         """Held, no step runs: `with scheduler.quiet(): ...` waits out the step
@@ -243,11 +285,23 @@ class GateScheduler:
     # --- inside -------------------------------------------------------------------------
 
     def _handle(
-        self, conn: Connection, work: dict[str, _Work], tenant: str, event: GateEvent, now: float
+        self,
+        conn: Connection,
+        work: dict[str, _Work],
+        tenant: str,
+        event: GateEvent,
+        now: float,
+        *,
+        index: int = -1,
     ) -> None:
         gate = self.gate(tenant)
         self._record_outcome(conn, event, now)
-        actions = gate.handle(event, now)
+        try:
+            actions = gate.handle(event, now)
+        except Exception as error:
+            raise _CoreFailed(index, tenant, event, error) from error
+        if not actions and not gate.changed and tenant not in work:
+            return  # an event that left the state as it was: nothing to save
         self._record_actions(conn, tenant, actions, now)
         work.setdefault(tenant, _Work(tenant)).actions.extend(actions)
 
@@ -258,6 +312,8 @@ class GateScheduler:
         tenant: str,
         trigger: TriggerEvent,
         now: float,
+        *,
+        index: int,
     ) -> None:
         if trigger.type not in ("ref-updated", "change-merged"):
             return
@@ -268,7 +324,7 @@ class GateScheduler:
             return
         layout = self._layouts.reload(tenant)
         log.info("tenant %s reconfigured after %s moved %s", tenant, trigger.project, branch)
-        self._handle(conn, work, tenant, Reconfigured(layout), now)
+        self._handle(conn, work, tenant, Reconfigured(layout), now, index=index)
 
     def _record_actions(
         self, conn: Connection, tenant: str, actions: Sequence[GateAction], now: float
@@ -276,10 +332,6 @@ class GateScheduler:
         now_us = int(now * 1_000_000)
         for action in actions:
             if isinstance(action, MergeRequest):
-                self._item_buildsets.pop(action.item, None)
-                self._item_buildsets[action.item] = action.buildset
-                while len(self._item_buildsets) > _REMEMBERED_ITEMS:
-                    del self._item_buildsets[next(iter(self._item_buildsets))]
                 subject = action.changes[-1] if action.changes else None
                 ref = action.ref
                 gate_store.add_buildset(
@@ -329,17 +381,10 @@ class GateScheduler:
                         ended=None,
                     ),
                 )
-            elif isinstance(action, Report):
-                item = self._gates[tenant].state.items.get(action.item)
-                buildset = (
-                    action.buildset
-                    or (item.buildset if item else "")
-                    or self._item_buildsets.get(action.item, "")
+            elif isinstance(action, Report) and action.buildset and action.result:
+                gate_store.finish_buildset(
+                    conn, action.buildset, action.result, action.message, now_us
                 )
-                result = action.result or (item.result if item else None)
-                result = result or _RESULTS.get(action.action)
-                if buildset and result is not None:
-                    gate_store.finish_buildset(conn, buildset, result, action.message, now_us)
 
     def _record_outcome(self, conn: Connection, event: GateEvent, now: float) -> None:
         if isinstance(event, BuildStarted):

@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 from lockgate.core.query.errors import QueryError
 from lockgate.services.bootstrap import Services
 from lockgate.services.errors import ServiceError, Unauthorized
-from lockgate.web import console, events, keys_api, logs, zuul_api
+from lockgate.web import autohold_api, console, events, keys_api, logs, zuul_api
 from lockgate.web.auth import AUTH_REQUIRED, REALM
 from lockgate.web.gerrit import (
     access,
@@ -61,6 +61,7 @@ def _routes() -> list[BaseRoute]:
         *zuul_api.routes,
         *keys_api.routes,
         *logs.routes,
+        *autohold_api.routes,
     ]
 
 

@@ -11,9 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-# 0005 (test nodes) is being written beside this one; until it lands this
-# revision follows 0004, and the merge points it at "0005".
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
