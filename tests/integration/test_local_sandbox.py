@@ -408,3 +408,16 @@ def test_symlinks_a_job_leaves_cannot_aim_copies_at_the_host(
     landed = Path(item.connection["lockgate_node_root"]) / "home" / "out-link"
     assert landed.read_text() == "planted\n"
     assert not landed.is_symlink()
+
+
+def test_the_site_settings_build_the_default_local_provider(site: Path) -> None:
+    from lockgate.adapters.site import NodepoolSettings
+    from lockgate.services.node_providers import build_provider
+
+    nodepool = NodepoolSettings()
+    [settings] = nodepool.providers
+    provider = build_provider(settings, nodepool.labels, run_folder=site, options={"max-disk": 100})
+    assert isinstance(provider, LocalProvider)
+    assert provider.base == site / "nodes"
+    assert [(p.name, p.labels) for p in provider.pools()] == [("main", frozenset({"local"}))]
+    assert provider.limits.disk_bytes == 100 * 1024**2
