@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,15 +64,27 @@ def run_playbook(
         # the plugin imports lockgate: the same one as this process
         PYTHONPATH=os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")])),
     )
-    done = subprocess.run(
-        [ansible_playbook(), "-i", str(inventory), str(path)],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    # ssh's control sockets need a short path (a Unix socket's is at most 108
+    # bytes), which a test's folder may not give
+    with tempfile.TemporaryDirectory(prefix="lg-cp-") as control:
+        env["ANSIBLE_SSH_CONTROL_PATH_DIR"] = control
+        done = subprocess.run(
+            [ansible_playbook(), "-i", str(inventory), str(path)],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        # the ssh masters Ansible leaves for reuse (ControlPersist) end now
+        for socket_path in Path(control).iterdir():
+            subprocess.run(
+                ["ssh", "-o", f"ControlPath={socket_path}", "-O", "exit", "node"],
+                capture_output=True,
+                timeout=10,
+                check=False,
+            )
     output = done.stdout + done.stderr
     recap = {
         m.group(1): {
