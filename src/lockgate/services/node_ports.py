@@ -12,25 +12,21 @@ providers finish in one step; cloud drivers take many.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from lockgate.core.nodes.launching import LaunchError, PoolInfo
 from lockgate.core.nodes.model import Node, NodeRequest
 
-
-class LaunchError(RuntimeError):
-    """The provider could not make the node; the launcher retries up to the
-    pool's launch-retries, then fails the request."""
-
-
-@dataclass(frozen=True, slots=True)
-class PoolInfo:
-    name: str
-    labels: frozenset[str]
-    max_servers: int
-    launch_retries: int = 3
-    boot_timeout: float = 120.0
+__all__ = [
+    "DeleteMachine",
+    "LaunchError",
+    "LaunchMachine",
+    "Launcher",
+    "LogStore",
+    "PoolInfo",
+    "Provider",
+]
 
 
 class LaunchMachine(Protocol):
