@@ -1,0 +1,114 @@
+"""A launcher for tests that hands out folders as nodes, at once.
+
+Its nodes are NOT sandboxed: they use Ansible's `local` connection, so their
+tasks run as the test's own user on this machine, with the node's folder
+(`lockgate_node_root`) as the place the executor copies the workspace to.
+Test use only; a site gets its nodes from the real launcher and providers.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from lockgate.core.nodes.model import CANCELED, DECLINED, FULFILLED, IN_USE, Node, NodeRequest
+
+
+class FakeLauncher:
+    def __init__(self, root: Path, labels: Sequence[str] = ("local",)) -> None:
+        self.root = root
+        self.labels = frozenset(labels)
+        self.requests: dict[str, NodeRequest] = {}
+        self.released: list[str] = []
+        self._nodes: dict[str, Node] = {}
+        self._lock = threading.Lock()
+
+    def request(
+        self, build: str, labels: Sequence[str], *, precedence: int, relative_priority: int
+    ) -> str:
+        rid = f"req-{uuid.uuid4().hex[:10]}"
+        unknown = sorted(set(labels) - self.labels)
+        state, reason, nodes = FULFILLED, "", []
+        if unknown:
+            state, reason = DECLINED, f"no provider has label {', '.join(unknown)}"
+        else:
+            nodes = [self._make(label, rid) for label in labels]
+        with self._lock:
+            self.requests[rid] = NodeRequest(
+                rid,
+                tuple(labels),
+                build,
+                precedence,
+                relative_priority,
+                time.time(),
+                state=state,
+                nodes=tuple(n.id for n in nodes),
+                provider="fake",
+                reason=reason,
+            )
+        return rid
+
+    def _make(self, label: str, rid: str) -> Node:
+        nid = f"node-{uuid.uuid4().hex[:10]}"
+        folder = self.root / nid
+        (folder / ".ansible" / "tmp").mkdir(parents=True)
+        node = Node(
+            nid,
+            label,
+            "fake",
+            "folders",
+            "ready",
+            time.time(),
+            time.time(),
+            connection={
+                "ansible_connection": "local",
+                "ansible_python_interpreter": sys.executable,
+                "ansible_remote_tmp": str(folder / ".ansible" / "tmp"),
+                "lockgate_node_root": str(folder),
+            },
+            request=rid,
+        )
+        with self._lock:
+            self._nodes[nid] = node
+        return node
+
+    def wait(self, request: str, timeout: float | None = None) -> NodeRequest:
+        return self.requests[request]
+
+    def accept(self, request: str) -> list[Node]:
+        with self._lock:
+            req = self.requests[request]
+            return [self._nodes[n] for n in req.nodes] if req.state == FULFILLED else []
+
+    def release(self, nodes: Sequence[str], *, hold: str | None = None) -> None:
+        with self._lock:
+            self.released.extend(nodes)
+            gone = [self._nodes.pop(n) for n in nodes if n in self._nodes and hold is None]
+        for node in gone:
+            shutil.rmtree(node.connection["lockgate_node_root"], ignore_errors=True)
+
+    def cancel(self, request: str) -> None:
+        with self._lock:
+            req = self.requests.get(request)
+            if req is not None and req.state != FULFILLED:
+                self.requests[request] = NodeRequest(
+                    req.id,
+                    req.labels,
+                    req.build,
+                    req.precedence,
+                    req.relative_priority,
+                    req.created,
+                    state=CANCELED,
+                )
+
+    def autohold_for(self, tenant: str, project: str, job: str, ref: str) -> str | None:
+        return None
+
+    def in_use(self) -> list[str]:
+        with self._lock:
+            return [n.id for n in self._nodes.values() if n.state in ("ready", IN_USE)]
