@@ -33,6 +33,7 @@ from lockgate.core.builds.results import (
     OK,
     TIMED_OUT,
     PlaybookOutcome,
+    phase_name,
 )
 from lockgate.core.builds.variables import (
     BuildPaths,
@@ -249,7 +250,16 @@ class BuildRun:
             extra = ["-e", json.dumps({"zuul_success": success, "zuul_will_retry": will_retry})]
         if phase in ("pre", "run") and not any(o.phase in ("pre", "run") for o in self.outcomes):
             self.on_first_playbook()
-        return self._run(phase, path, where, trusted=book.trusted, timeout=timeout, extra=extra)
+        outcome = self._run(phase, path, where, trusted=book.trusted, timeout=timeout, extra=extra)
+        if outcome.status == TIMED_OUT and phase in ("pre", "run"):
+            # what timed out is the job, over both phases, not this playbook
+            self.outcomes[-1] = outcome = PlaybookOutcome(
+                phase,
+                where,
+                TIMED_OUT,
+                f"the job's timeout of {self.build.job.timeout} s was reached",
+            )
+        return outcome
 
     def _run(
         self,
@@ -298,7 +308,7 @@ class BuildRun:
         with (self.log_dir / "job-output.txt").open("a") as log:
             if outcome.status != OK:
                 log.write(
-                    f"{_stamp()} | {outcome.phase}-run {outcome.path}: {outcome.status}"
+                    f"{_stamp()} | {phase_name(outcome.phase)} {outcome.path}: {outcome.status}"
                     f"{': ' + outcome.message if outcome.message else ''}\n"
                 )
         return outcome

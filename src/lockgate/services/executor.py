@@ -154,12 +154,15 @@ class AnsibleExecutor:
             nodes = self._launcher.accept(request)
         path = self._log_path(action)
         try:
-            self._execute(build, nodes, path)
+            result, why, url = self._execute(build, nodes, path)
         finally:
+            # the nodes go back before the build is reported: a retry may need them
             if nodes:
                 self._launcher.release([n.id for n in nodes])
+        self._complete(build, result, why, url, path)
 
-    def _execute(self, build: _Build, nodes: list[Node], path: str) -> None:
+    def _execute(self, build: _Build, nodes: list[Node], path: str) -> tuple[str, str, str]:
+        """The build's result, the reason for it and its log URL."""
         action = build.action
         log_dir = self._logs.folder(path)
         url = self._logs.url(path)
@@ -185,16 +188,12 @@ class AnsibleExecutor:
             try:
                 run.prepare()
             except (GitError, InventoryError, OSError, ValueError) as exc:
-                self._complete(build, "ERROR", f"preparing the workspace: {exc}", url, path)
-                return
+                return "ERROR", f"preparing the workspace: {exc}", url
             setup = run.push_workspace()
-            outcomes = [setup] if setup.status != "ok" else run.run_phases()
-            if setup.status != "ok":
-                run.outcomes.append(setup)
-            result, why = build_result(outcomes)
+            result, why = build_result([setup] if setup.status != "ok" else run.run_phases())
             if build.cancelled.is_set():
                 result, why = "ABORTED", "the build was cancelled"
-            self._complete(build, result, why, url, path)
+            return result, why, url
         finally:
             if not self._settings.keep_jobs:
                 shutil.rmtree(job_dir, ignore_errors=True)

@@ -1,8 +1,8 @@
 """Running one `ansible-playbook`: its environment, its deadline, its end.
 
-Each run starts in a session of its own, so that a timeout or a cancel kills
-the whole process tree it made (the local connection's commands included)
-with one signal to the process group. What the run came to is read from the
+Each run starts in a session of its own; a timeout or a cancel kills the
+whole process tree it made (the local connection's commands included), see
+`kill_group`. What the run came to is read from the
 stats the `lockgate_log` callback writes, since ansible-playbook's exit code
 4 means both "a host was unreachable" and "the playbook did not parse".
 """
@@ -24,7 +24,6 @@ from pathlib import Path
 from lockgate.core.builds.results import ABORTED, ERROR, FAILED, OK, TIMED_OUT, UNREACHABLE
 
 PLUGINS = Path(__file__).parent / "plugins"
-_GRACE = 5.0  # seconds between SIGTERM and SIGKILL of a run's process group
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,32 +118,56 @@ def run_playbook(
     if ended_by == ABORTED:
         return RunOutcome(ABORTED, "the build was cancelled", seconds)
     if ended_by == TIMED_OUT:
-        return RunOutcome(TIMED_OUT, f"timed out after {timeout:g} s", seconds)
+        return RunOutcome(TIMED_OUT, f"timed out after {timeout:.0f} s", seconds)
     return _outcome(proc.returncode, stats_path, stderr_path, seconds)
 
 
 def kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the run's process group, SIGKILL to what is left after a grace."""
-    for sig, wait in ((signal.SIGTERM, _GRACE), (signal.SIGKILL, None)):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, sig)
-        try:
-            proc.wait(timeout=wait)
-            if _group_gone(proc.pid):
-                return
-        except subprocess.TimeoutExpired:
-            continue
-    # the leader is gone; children that ignored SIGTERM go with SIGKILL
+    """Kill the run and everything it started. ansible-playbook's workers each
+    call setsid, so one signal to its process group is not enough: the tree
+    is found through /proc (children, and anything left in the sessions of
+    the run and its workers, orphans included), stopped, then killed."""
+    for _round in range(3):
+        tree = process_tree(proc.pid)
+        if not tree:
+            break
+        for pid in tree:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGSTOP)
+        for pid in tree:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
-def _group_gone(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return True
-    return False
+def process_tree(root: int) -> set[int]:
+    """`root`, its descendants, and every process in a session one of them leads."""
+    parents: dict[int, int] = {}
+    sessions: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path("/proc", entry, "stat").read_text()
+        except OSError:
+            continue
+        # the command name may hold spaces and parentheses: fields follow the last ')'
+        fields = stat[stat.rindex(")") + 2 :].split()
+        parents[int(entry)] = int(fields[1])
+        sessions[int(entry)] = int(fields[3])
+    if root not in parents:
+        return set()
+    tree = {root}
+    grew = True
+    while grew:
+        grew = False
+        for pid, ppid in parents.items():
+            if pid not in tree and (ppid in tree or sessions[pid] in tree):
+                tree.add(pid)
+                grew = True
+    return tree
 
 
 def _outcome(rc: int, stats_path: Path, stderr_path: Path, seconds: float) -> RunOutcome:

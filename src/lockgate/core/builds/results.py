@@ -37,13 +37,11 @@ def build_result(outcomes: list[PlaybookOutcome]) -> tuple[str, str]:
             return "ABORTED", outcome.message or "the build was cancelled"
         if outcome.phase == "cleanup" or outcome.status == OK:
             continue
-        why = f"{outcome.phase}-run playbook {outcome.path}: {outcome.message or outcome.status}"
+        why = f"{phase_name(outcome.phase)} playbook {outcome.path}: {outcome.message or outcome.status}"
         if outcome.status == ERROR:
             return "ERROR", why
-        if (
-            outcome.phase in ("setup", "pre")
-            or (outcome.status == UNREACHABLE
-            and outcome.phase == "run")
+        if outcome.phase in ("setup", "pre") or (
+            outcome.status == UNREACHABLE and outcome.phase == "run"
         ):
             return "RETRY", why
         if outcome.phase == "run":
@@ -51,3 +49,8 @@ def build_result(outcomes: list[PlaybookOutcome]) -> tuple[str, str]:
         elif outcome.phase == "post" and result == "SUCCESS":
             result, reason = "POST_FAILURE", why
     return result, reason
+
+
+def phase_name(phase: str) -> str:
+    """As Zuul's console names them: pre-run, run, post-run, cleanup-run."""
+    return "run" if phase == "run" else f"{phase}-run"
