@@ -150,7 +150,7 @@ def test_a_timeout_kills_the_whole_process_tree(site: ExecutorSite, tmp_path: Pa
     - name: Sleep in a child
       shell: sleep 300 & echo $! > {pidfile}; wait
 """
-    done, text = run(site, {"run.yaml": book}, run=["run.yaml"], timeout=8)
+    done, _ = run(site, {"run.yaml": book}, run=["run.yaml"], timeout=8)
     assert done.result == "TIMED_OUT"
     assert "the job's timeout of 8 s was reached" in done.error
     pid = int(pidfile.read_text())
@@ -186,7 +186,7 @@ def test_a_post_run_failure_is_a_post_failure_and_post_playbooks_see_zuul_succes
 
 def test_a_cancelled_build_ends_aborted(site: ExecutorSite) -> None:
     site.project("org/app", {"README": "app\n"})
-    book = "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: Wait\n      command: sleep 300\n"
+    book = "- hosts: all\n  gather_facts: false\n  tasks:\n    - {name: Wait, command: sleep 300}\n"
     change = site.change("org/app", {"run.yaml": book})
     started = site.start(job(run=(playbook("org/app", "run.yaml"),)), [change])
     first = site.events.get(timeout=60)
@@ -208,7 +208,7 @@ def test_a_missing_playbook_is_an_error_naming_it(site: ExecutorSite) -> None:
 
 
 def test_a_playbook_that_is_not_yaml_is_an_error_with_ansibles_reason(site: ExecutorSite) -> None:
-    done, text = run(site, {"run.yaml": "- hosts: all\n  tasks: [\n"}, run=["run.yaml"])
+    done, _ = run(site, {"run.yaml": "- hosts: all\n  tasks: [\n"}, run=["run.yaml"])
     assert done.result == "ERROR"
     assert "run playbook org/app/run.yaml" in done.error
     assert "yaml" in done.error.lower() or "syntax" in done.error.lower(), done.error

@@ -146,11 +146,12 @@ def process_tree(root: int) -> set[int]:
     """`root`, its descendants, and every process in a session one of them leads."""
     parents: dict[int, int] = {}
     sessions: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
+    for folder in Path("/proc").iterdir():
+        entry = folder.name
         if not entry.isdigit():
             continue
         try:
-            stat = Path("/proc", entry, "stat").read_text()
+            stat = (folder / "stat").read_text()
         except OSError:
             continue
         # the command name may hold spaces and parentheses: fields follow the last ')'

@@ -37,7 +37,8 @@ def build_result(outcomes: list[PlaybookOutcome]) -> tuple[str, str]:
             return "ABORTED", outcome.message or "the build was cancelled"
         if outcome.phase == "cleanup" or outcome.status == OK:
             continue
-        why = f"{phase_name(outcome.phase)} playbook {outcome.path}: {outcome.message or outcome.status}"
+        detail = outcome.message or outcome.status
+        why = f"{phase_name(outcome.phase)} playbook {outcome.path}: {detail}"
         if outcome.status == ERROR:
             return "ERROR", why
         if outcome.phase in ("setup", "pre") or (
