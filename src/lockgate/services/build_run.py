@@ -52,6 +52,17 @@ PLAYBOOK_SUFFIXES = ("", ".yaml", ".yml")
 NODE_ROOT = "lockgate_node_root"  # a node's folder on this machine, when it has one
 
 
+def local_folder(node: Node) -> Path | None:
+    """The folder that is the node's home, for a node reached with Ansible's
+    plain `local` connection over a folder (the test launcher's); a sandboxed
+    node's folder is not its home, and it gets the workspace through its
+    connection."""
+    root = node.connection.get(NODE_ROOT)
+    if root and node.connection.get("ansible_connection") == "local":
+        return Path(root)
+    return None
+
+
 @dataclass
 class BuildRun:
     build: StartBuild
@@ -85,6 +96,10 @@ class BuildRun:
         extra = extra_variables(self.build, zuul)
         (self.job_dir / "extra-vars.json").write_text(json.dumps(extra, default=str))
         inv = inventory(self.build, self.nodes)
+        for host, node in zip(inv["all"]["hosts"].values(), self.nodes, strict=True):
+            folder = local_folder(node)
+            if folder is not None:
+                host["lockgate_workspace_dest"] = str(folder)
         for kind in ("trusted", "untrusted"):
             folder = self.job_dir / "inventory" / kind
             (folder / "host_vars").mkdir(parents=True, exist_ok=True)
@@ -161,10 +176,10 @@ class BuildRun:
         folder, or through the connection (a tar, unpacked by a built-in playbook)."""
         through: list[Node] = []
         for node in self.nodes:
-            root = node.connection.get(NODE_ROOT)
-            if root and self.workspace_copy == "auto":
+            folder = local_folder(node)
+            if folder is not None and self.workspace_copy == "auto":
                 shutil.copytree(
-                    self.work / "src", Path(root) / "src", symlinks=True, dirs_exist_ok=True
+                    self.work / "src", folder / "src", symlinks=True, dirs_exist_ok=True
                 )
             else:
                 through.append(node)
@@ -185,7 +200,7 @@ class BuildRun:
                                 "name": "Unpack the build's projects into the node's home",
                                 "ansible.builtin.unarchive": {
                                     "src": str(tar),
-                                    "dest": "{{ lockgate_node_root | default('~') }}",
+                                    "dest": "{{ lockgate_workspace_dest | default('~') }}",
                                 },
                             }
                         ],
