@@ -5,12 +5,15 @@ hosted repositories and the real speculative merger."""
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from lockgate.adapters.providers.local import LocalProvider
 from lockgate.core.config.frozen import NO_NODES, FrozenJob
 from lockgate.core.gating.events import BuildCompleted, BuildStarted
 from lockgate.testing.executor_site import ExecutorSite, one_node, playbook
@@ -269,5 +272,42 @@ def test_the_workspace_can_go_through_the_connection(tmp_path: Path) -> None:
         assert done.result == "SUCCESS", text
         assert "SETUP-RUN START: [(workspace)]" in text
         assert "node | through the connection" in text
+    finally:
+        site.close()
+
+
+@pytest.fixture
+def sandbox_root() -> Iterator[Path]:
+    # the sandbox user must reach the node folders, which pytest's tmp folders (0700) forbid
+    folder = Path(tempfile.mkdtemp(prefix="lockgate-executor-"))
+    folder.chmod(0o711)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_build_runs_in_a_bubblewrap_node_of_the_local_provider(sandbox_root: Path) -> None:
+    provider = LocalProvider("local", sandbox_root / "local-nodes", ["local"])
+    site = ExecutorSite(sandbox_root / "site", provider=provider)
+    try:
+        site.project("org/app", {"README": "app\n"})
+        book = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: Look at the change
+      command: git diff --name-only origin/master..master
+      args:
+        chdir: "{{ zuul.project.src_dir }}"
+    - name: Where am I
+      command: pwd
+"""
+        change = site.change("org/app", {"own.txt": "in the sandbox\n", "run.yaml": book})
+        started = site.start(job(run=(playbook("org/app", "run.yaml"),)), [change])
+        done = site.wait(started.build)
+        text = console(site, done)
+        assert done.result == "SUCCESS", text
+        assert "node | own.txt" in text and "node | run.yaml" in text
+        assert "node | /home/zuul" in text
+        assert not any((sandbox_root / "local-nodes").iterdir())  # the node was deleted
     finally:
         site.close()

@@ -19,6 +19,7 @@ from lockgate.core.gating.actions import StartBuild
 from lockgate.core.gating.changes import Change
 from lockgate.core.gating.events import BuildCompleted, BuildStarted
 from lockgate.services.executor import AnsibleExecutor, ExecutorSettings
+from lockgate.services.node_ports import Provider
 from lockgate.testing.fake_launcher import FakeLauncher
 from lockgate.testing.folder_logs import FolderLogStore
 
@@ -46,11 +47,16 @@ def playbook(
 
 class ExecutorSite:
     def __init__(
-        self, root: Path, *, labels: Sequence[str] = ("local",), **settings: object
+        self,
+        root: Path,
+        *,
+        labels: Sequence[str] = ("local",),
+        provider: Provider | None = None,
+        **settings: object,
     ) -> None:
         self.root = root
         self.repos = RepoStore(root / "git")
-        self.launcher = FakeLauncher(root / "nodes", labels)
+        self.launcher = FakeLauncher(root / "nodes", labels, provider)
         (root / "nodes").mkdir(parents=True, exist_ok=True)
         self.logs = FolderLogStore(root / "logs")
         self.executor = AnsibleExecutor(

@@ -1,9 +1,11 @@
-"""A launcher for tests that hands out folders as nodes, at once.
+"""A launcher for tests that hands out nodes at once, without a database.
 
-Its nodes are NOT sandboxed: they use Ansible's `local` connection, so their
-tasks run as the test's own user on this machine, with the node's folder
-(`lockgate_node_root`) as the place the executor copies the workspace to.
-Test use only; a site gets its nodes from the real launcher and providers.
+By default its nodes are folders that are NOT sandboxed: they use Ansible's
+`local` connection, so their tasks run as the test's own user on this
+machine, with the node's folder (`lockgate_node_root`) as the place the
+executor copies the workspace to. Given a `provider` (the local bubblewrap
+one), it makes and deletes real nodes through it instead. Test use only; a
+site gets its nodes from the real launcher.
 """
 
 from __future__ import annotations
@@ -13,16 +15,33 @@ import sys
 import threading
 import time
 import uuid
+from dataclasses import replace
 from collections.abc import Sequence
 from pathlib import Path
 
-from lockgate.core.nodes.model import CANCELED, DECLINED, FULFILLED, IN_USE, Node, NodeRequest
+from lockgate.core.nodes.model import (
+    BUILDING,
+    CANCELED,
+    DECLINED,
+    FULFILLED,
+    IN_USE,
+    Node,
+    NodeRequest,
+)
+from lockgate.services.node_ports import Provider
 
 
 class FakeLauncher:
-    def __init__(self, root: Path, labels: Sequence[str] = ("local",)) -> None:
+    def __init__(
+        self, root: Path, labels: Sequence[str] = ("local",), provider: Provider | None = None
+    ) -> None:
         self.root = root
-        self.labels = frozenset(labels)
+        self.provider = provider
+        self.labels = (
+            frozenset(labels)
+            if provider is None
+            else frozenset().union(*(p.labels for p in provider.pools()))
+        )
         self.requests: dict[str, NodeRequest] = {}
         self.released: list[str] = []
         self._nodes: dict[str, Node] = {}
@@ -55,6 +74,8 @@ class FakeLauncher:
 
     def _make(self, label: str, rid: str) -> Node:
         nid = f"node-{uuid.uuid4().hex[:10]}"
+        if self.provider is not None:
+            return self._launch(nid, label, rid, self.provider)
         folder = self.root / nid
         (folder / ".ansible" / "tmp").mkdir(parents=True)
         node = Node(
@@ -77,6 +98,19 @@ class FakeLauncher:
             self._nodes[nid] = node
         return node
 
+    def _launch(self, nid: str, label: str, rid: str, provider: Provider) -> Node:
+        pool = provider.pools()[0].name
+        node = Node(
+            nid, label, provider.name, pool, BUILDING, time.time(), time.time(), request=rid
+        )
+        machine = provider.create(node)
+        while not machine.advance():
+            time.sleep(0.01)
+        node = replace(node, state="ready", connection=dict(machine.connection))
+        with self._lock:
+            self._nodes[nid] = node
+        return node
+
     def wait(self, request: str, timeout: float | None = None) -> NodeRequest:
         return self.requests[request]
 
@@ -90,7 +124,12 @@ class FakeLauncher:
             self.released.extend(nodes)
             gone = [self._nodes.pop(n) for n in nodes if n in self._nodes and hold is None]
         for node in gone:
-            shutil.rmtree(node.connection["lockgate_node_root"], ignore_errors=True)
+            if self.provider is not None:
+                machine = self.provider.delete(node)
+                while not machine.advance():
+                    time.sleep(0.01)
+            else:
+                shutil.rmtree(node.connection["lockgate_node_root"], ignore_errors=True)
 
     def cancel(self, request: str) -> None:
         with self._lock:

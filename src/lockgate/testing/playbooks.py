@@ -15,7 +15,9 @@ from typing import Any
 
 from lockgate.adapters.providers.local import CONNECTION_PLUGINS
 
-_RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+_RECAP = re.compile(
+    r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,13 +65,20 @@ def run_playbook(
     )
     done = subprocess.run(
         [ansible_playbook(), "-i", str(inventory), str(path)],
-        cwd=folder, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     output = done.stdout + done.stderr
     recap = {
         m.group(1): {
-            "ok": int(m.group(2)), "changed": int(m.group(3)),
-            "unreachable": int(m.group(4)), "failed": int(m.group(5)),
+            "ok": int(m.group(2)),
+            "changed": int(m.group(3)),
+            "unreachable": int(m.group(4)),
+            "failed": int(m.group(5)),
         }
         for m in _RECAP.finditer(done.stdout)
     }

@@ -70,7 +70,8 @@ def free_port() -> int:
 def _keygen(path: Path) -> None:
     subprocess.run(
         ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "lockgate-test", "-f", str(path)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
 
 
@@ -93,39 +94,47 @@ def start_sshd(folder: Path, *, user: str | None = None, timeout: float = 10.0) 
     port = free_port()
     config = folder / "sshd_config"
     config.write_text(
-        "\n".join([
-            f"Port {port}",
-            "ListenAddress 127.0.0.1",
-            f"HostKey {host_key}",
-            f"PidFile {folder / 'sshd.pid'}",
-            f"AuthorizedKeysFile {authorized}",
-            "PasswordAuthentication no",
-            "KbdInteractiveAuthentication no",
-            "PubkeyAuthentication yes",
-            "UsePAM no",
-            # the test folder belongs to the test, which may be root
-            "StrictModes no",
-            "PermitRootLogin prohibit-password",
-            f"AllowUsers {user}",
-            "MaxSessions 64",
-            "MaxStartups 64",
-            "Subsystem sftp internal-sftp",
-            "LogLevel VERBOSE",
-            "",
-        ])
+        "\n".join(
+            [
+                f"Port {port}",
+                "ListenAddress 127.0.0.1",
+                f"HostKey {host_key}",
+                f"PidFile {folder / 'sshd.pid'}",
+                f"AuthorizedKeysFile {authorized}",
+                "PasswordAuthentication no",
+                "KbdInteractiveAuthentication no",
+                "PubkeyAuthentication yes",
+                "UsePAM no",
+                # the test folder belongs to the test, which may be root
+                "StrictModes no",
+                "PermitRootLogin prohibit-password",
+                f"AllowUsers {user}",
+                "MaxSessions 64",
+                "MaxStartups 64",
+                "Subsystem sftp internal-sftp",
+                "LogLevel VERBOSE",
+                "",
+            ]
+        )
     )
     if os.geteuid() == 0:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
     log = open(folder / "sshd.log", "ab")  # noqa: SIM115 - kept open by the child
     process = subprocess.Popen(
-        [SSHD, "-D", "-e", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT,
+        [SSHD, "-D", "-e", "-f", str(config)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     log.close()
     server = SshServer(
-        address="127.0.0.1", port=port, user=user, client_key=client_key,
+        address="127.0.0.1",
+        port=port,
+        user=user,
+        client_key=client_key,
         host_public_key=host_key.with_suffix(".pub").read_text().strip(),
-        folder=folder, process=process,
+        folder=folder,
+        process=process,
     )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

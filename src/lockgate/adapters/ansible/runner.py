@@ -24,6 +24,10 @@ from pathlib import Path
 from lockgate.core.builds.results import ABORTED, ERROR, FAILED, OK, TIMED_OUT, UNREACHABLE
 
 PLUGINS = Path(__file__).parent / "plugins"
+# the local provider's lockgate_sandbox connection, next to ours
+SANDBOX_PLUGINS = Path(__file__).parent / "connection_plugins"
+# the plugins import lockgate: the same one as this process
+_SOURCE = Path(__file__).resolve().parents[3]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +59,7 @@ def ansible_env(
         ANSIBLE_CONFIG=str(job_dir / "ansible.cfg"),
         ANSIBLE_STDOUT_CALLBACK="lockgate_log",
         ANSIBLE_CALLBACK_PLUGINS=str(PLUGINS / "callback"),
-        ANSIBLE_CONNECTION_PLUGINS=str(PLUGINS / "connection"),
+        ANSIBLE_CONNECTION_PLUGINS=f"{PLUGINS / 'connection'}:{SANDBOX_PLUGINS}",
         ANSIBLE_HOST_KEY_CHECKING="False",
         ANSIBLE_RETRY_FILES_ENABLED="False",
         ANSIBLE_LOCAL_TEMP=str(tmp),
@@ -72,6 +76,7 @@ def ansible_env(
         LOCKGATE_PLAYBOOK=playbook,
         LOCKGATE_STATS=str(job_dir / "stats.json"),
     )
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_SOURCE), env.get("PYTHONPATH")]))
     if extra:
         env.update(extra)
     return env
