@@ -27,11 +27,15 @@ from typing import Any
 from lockgate.adapters.ansible.runner import RunOutcome, ansible_env, run_playbook
 from lockgate.adapters.git import build_workspace as gitws
 from lockgate.adapters.git.repos import GitError, RepoStore
+from lockgate.adapters.providers import local as sandbox_plugin
+from lockgate.adapters.providers import sandbox
 from lockgate.core.builds.results import (
     ABORTED,
     ERROR,
+    FAILED,
     OK,
     TIMED_OUT,
+    UNREACHABLE,
     PlaybookOutcome,
     phase_name,
 )
@@ -175,18 +179,40 @@ class BuildRun:
         """Copy `work/src` to every node's `src`: by file copy into a node's own
         folder, or through the connection (a tar, unpacked by a built-in playbook)."""
         through: list[Node] = []
+        sandboxed: list[Node] = []
         for node in self.nodes:
             folder = local_folder(node)
-            if folder is not None and self.workspace_copy == "auto":
+            if self.workspace_copy != "auto":
+                through.append(node)
+            elif folder is not None:
                 shutil.copytree(
                     self.work / "src", folder / "src", symlinks=True, dirs_exist_ok=True
                 )
+            elif node.connection.get("ansible_connection") == sandbox_plugin.PLUGIN:
+                sandboxed.append(node)
             else:
                 through.append(node)
-        if not through:
+        if not through and not sandboxed:
             return PlaybookOutcome("setup", "(workspace)", OK)
         tar = self.job_dir / "src.tar"
         subprocess.run(["tar", "-cf", str(tar), "-C", str(self.work), "src"], check=True)
+        for node in sandboxed:
+            # one command in the sandbox, as the node's user, into its home (its cwd)
+            try:
+                done = sandbox.run_in_node(
+                    Path(node.connection[NODE_ROOT]),
+                    ["tar", "-x", "-f", "-"],
+                    stdin=tar.read_bytes(),
+                    token=node.connection.get("lockgate_node_token"),
+                    timeout=600.0,
+                )
+            except sandbox.NodeGone as gone:
+                return PlaybookOutcome("setup", "(workspace)", UNREACHABLE, str(gone))
+            if done.returncode != 0:
+                why = done.stderr.decode(errors="replace").strip()
+                return PlaybookOutcome("setup", "(workspace)", FAILED, f"unpacking: {why}")
+        if not through:
+            return PlaybookOutcome("setup", "(workspace)", OK)
         book = self.job_dir / "push-workspace.yaml"
         book.write_text(
             json.dumps(

@@ -15,8 +15,8 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import replace
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from lockgate.core.nodes.model import (
