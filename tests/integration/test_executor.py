@@ -15,8 +15,11 @@ import pytest
 
 from lockgate.adapters.providers.local import LocalProvider
 from lockgate.core.config.frozen import NO_NODES, FrozenJob
+from lockgate.core.config.objects import RequiredProject
 from lockgate.core.gating.events import BuildCompleted, BuildStarted
 from lockgate.testing.executor_site import ExecutorSite, one_node, playbook
+from lockgate.testing.executor_site import git_in as site_git
+from lockgate.testing.fake_launcher import UNREACHABLE
 
 HELLO = """
 - hosts: all
@@ -25,6 +28,8 @@ HELLO = """
     - name: Say hello
       command: echo hello from {{ inventory_hostname }} in {{ zuul.pipeline }}
 """
+
+WAIT = "- hosts: all\n  gather_facts: false\n  tasks:\n    - {name: Wait, command: sleep 300}\n"
 
 
 @pytest.fixture
@@ -189,8 +194,7 @@ def test_a_post_run_failure_is_a_post_failure_and_post_playbooks_see_zuul_succes
 
 def test_a_cancelled_build_ends_aborted(site: ExecutorSite) -> None:
     site.project("org/app", {"README": "app\n"})
-    book = "- hosts: all\n  gather_facts: false\n  tasks:\n    - {name: Wait, command: sleep 300}\n"
-    change = site.change("org/app", {"run.yaml": book})
+    change = site.change("org/app", {"run.yaml": WAIT})
     started = site.start(job(run=(playbook("org/app", "run.yaml"),)), [change])
     first = site.events.get(timeout=60)
     assert isinstance(first, BuildStarted)
@@ -311,3 +315,56 @@ def test_a_build_runs_in_a_bubblewrap_node_of_the_local_provider(sandbox_root: P
         assert not any((sandbox_root / "local-nodes").iterdir())  # the node was deleted
     finally:
         site.close()
+
+
+def test_an_unreachable_node_asks_for_a_retry(site: ExecutorSite) -> None:
+    done, text = run(site, {"run.yaml": HELLO}, run=["run.yaml"], nodeset=one_node(UNREACHABLE))
+    assert done.result == "RETRY"
+    # the executor's first contact with the node is putting the workspace there
+    assert done.error == "setup playbook (workspace): unreachable: node"
+    assert "node | unreachable" in text
+    assert "hello from" not in text
+
+
+def test_a_build_cancelled_while_it_waits_for_a_worker_vanishes(tmp_path: Path) -> None:
+    site = ExecutorSite(tmp_path, workers=1)
+    try:
+        site.project("org/app", {"README": "app\n"})
+        change = site.change("org/app", {"run.yaml": WAIT})
+        long = job(run=(playbook("org/app", "run.yaml"),))
+        first = site.start(long, [change])
+        second = site.start(long, [change])
+        site.executor.cancel(second.build)
+        started = site.events.get(timeout=60)
+        assert isinstance(started, BuildStarted) and started.build == first.build
+        site.executor.cancel(first.build)
+        assert site.wait(first.build).result == "ABORTED"
+        deadline = time.monotonic() + 30
+        while site.executor.running():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert site.events.empty()  # nothing of the second build, ever
+        assert [r.build for r in site.launcher.requests.values()] == [first.build]
+    finally:
+        site.close()
+
+
+def test_required_projects_are_checked_out_at_their_override_branch(site: ExecutorSite) -> None:
+    site.project("org/lib", {"version": "master\n"})
+    work = site.root / "clones" / "org/lib"
+    site_git(work, "checkout", "-q", "-b", "stable")
+    (work / "version").write_text("stable\n")
+    site_git(work, "commit", "-q", "-am", "Stable")
+    site_git(work, "push", "-q", "origin", "stable")
+    book = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - command: cat {{ lockgate_node_root }}/{{ zuul.projects['localhost/org/lib'].src_dir }}/version
+    - debug:
+        msg: "lib on {{ zuul.projects['localhost/org/lib'].checkout }}"
+"""
+    required = (RequiredProject("org/lib", override_checkout="stable"),)
+    done, text = run(site, {"run.yaml": book}, run=["run.yaml"], required_projects=required)
+    assert done.result == "SUCCESS", text
+    assert "node | stable" in text and "lib on stable" in text

@@ -26,7 +26,7 @@ from lockgate.testing.folder_logs import FolderLogStore
 MERGER = ("Lockgate Merger", "merger@lockgate.test")
 
 
-def _git(cwd: Path, *args: str) -> str:
+def git_in(cwd: Path, *args: str) -> str:
     out = subprocess.run(
         ["git", *args], cwd=cwd, capture_output=True, text=True, env=git_env(), check=False
     )
@@ -79,16 +79,16 @@ class ExecutorSite:
     def project(self, name: str, files: Mapping[str, str]) -> str:
         self.repos.create(name)
         work = self.root / "clones" / name
-        _git(self.root, "clone", "-q", str(self.repos.path(name)), str(work))
-        _git(work, "config", "user.name", "Ada")
-        _git(work, "config", "user.email", "ada@lockgate.test")
+        git_in(self.root, "clone", "-q", str(self.repos.path(name)), str(work))
+        git_in(work, "config", "user.name", "Ada")
+        git_in(work, "config", "user.email", "ada@lockgate.test")
         return self._commit(work, files, "Initial content", "HEAD:refs/heads/master")
 
     def change(self, project: str, files: Mapping[str, str], *, on: str | None = None) -> Change:
         """A change with `files` on `on` (the branch tip when None)."""
         work = self.root / "clones" / project
-        _git(work, "fetch", "-q", "origin", "+refs/heads/master:refs/remotes/origin/master")
-        _git(work, "checkout", "-q", "--detach", on or "origin/master")
+        git_in(work, "fetch", "-q", "origin", "+refs/heads/master:refs/remotes/origin/master")
+        git_in(work, "checkout", "-q", "--detach", on or "origin/master")
         self._numbers += 1
         number = self._numbers
         ref = f"refs/changes/{number % 100:02d}/{number}/1"
@@ -104,10 +104,10 @@ class ExecutorSite:
             path = work / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
-            _git(work, "add", name)
-        _git(work, "commit", "-q", "--allow-empty", "-m", message)
-        _git(work, "push", "-q", "origin", refspec)
-        return _git(work, "rev-parse", "HEAD")
+            git_in(work, "add", name)
+        git_in(work, "commit", "-q", "--allow-empty", "-m", message)
+        git_in(work, "push", "-q", "origin", refspec)
+        return git_in(work, "rev-parse", "HEAD")
 
     def freeze(self, item: str, changes: Sequence[Change]) -> dict[tuple[str, str], str]:
         """The item's speculative state, as the merger builds and publishes it."""

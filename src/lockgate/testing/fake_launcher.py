@@ -30,6 +30,9 @@ from lockgate.core.nodes.model import (
 )
 from lockgate.services.node_ports import Provider
 
+# a label whose nodes cannot be reached (as if they died after the launch)
+UNREACHABLE = "unreachable"
+
 
 class FakeLauncher:
     def __init__(
@@ -38,7 +41,7 @@ class FakeLauncher:
         self.root = root
         self.provider = provider
         self.labels = (
-            frozenset(labels)
+            frozenset(labels) | {UNREACHABLE}
             if provider is None
             else frozenset().union(*(p.labels for p in provider.pools()))
         )
@@ -78,6 +81,17 @@ class FakeLauncher:
             return self._launch(nid, label, rid, self.provider)
         folder = self.root / nid
         (folder / ".ansible" / "tmp").mkdir(parents=True)
+        connection: dict[str, object] = {
+            "ansible_connection": "local",
+            "ansible_python_interpreter": sys.executable,
+            "ansible_remote_tmp": str(folder / ".ansible" / "tmp"),
+            "lockgate_node_root": str(folder),
+        }
+        if label == UNREACHABLE:
+            # a node that went away: ssh to a loopback port nothing listens on
+            connection = {"ansible_connection": "ssh", "ansible_host": "127.0.0.1",
+                          "ansible_port": 9, "lockgate_node_root": str(folder),
+                          "ansible_ssh_common_args": "-o ConnectTimeout=2"}  # fmt: skip
         node = Node(
             nid,
             label,
@@ -86,12 +100,7 @@ class FakeLauncher:
             "ready",
             time.time(),
             time.time(),
-            connection={
-                "ansible_connection": "local",
-                "ansible_python_interpreter": sys.executable,
-                "ansible_remote_tmp": str(folder / ".ansible" / "tmp"),
-                "lockgate_node_root": str(folder),
-            },
+            connection=connection,
             request=rid,
         )
         with self._lock:

@@ -53,5 +53,6 @@ def build_result(outcomes: list[PlaybookOutcome]) -> tuple[str, str]:
 
 
 def phase_name(phase: str) -> str:
-    """As Zuul's console names them: pre-run, run, post-run, cleanup-run."""
-    return "run" if phase == "run" else f"{phase}-run"
+    """As Zuul's console names them: pre-run, run, post-run, cleanup-run; and
+    the executor's own step that puts the workspace on the nodes, setup."""
+    return phase if phase in ("run", "setup") else f"{phase}-run"
