@@ -18,16 +18,29 @@ It times:
 
 The baseline in the same run is one pass that files every job definition
 under its name in a dict: the least any loader has to do.
+
+Then the same tenant is written as YAML files (`tenant_yaml.py`: one
+`.zuul.yaml` per project, the config and shared-jobs projects in `zuul.d/`)
+and the whole load is timed from disk, as the scheduler does it: read and
+parse every project's files (`read_config_in` + `parse_config_files`),
+`build_layout`, and one check graph per project. Its baseline is reading
+the same files and giving them to `yaml.load(..., CSafeLoader)`.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
+import yaml
+
+from benchmarks.tenant_yaml import write_tenant
+from lockgate.adapters.git.config_files import read_config_in
 from lockgate.core.config.frozen import JobGraph
 from lockgate.core.config.layout import Layout, LoadedConfig, build_layout
 from lockgate.core.config.objects import (
@@ -47,6 +60,7 @@ from lockgate.core.config.objects import (
 from lockgate.core.config.source import Mark, Source, Where
 from lockgate.core.config.tenants import TenantDef, TenantProject
 from lockgate.core.gating.changes import Change
+from lockgate.services.config_check import DEFAULT_CONNECTIONS, parse_config_files
 
 CONFIG = "project-config"
 SHARED = "shared-jobs"
@@ -309,6 +323,78 @@ def main() -> None:
         f"tenant: {len(tenant.projects)} projects, {job_count} job definitions "
         f"({len(layout.jobs)} jobs), {args.templates} templates"
     )
+    for label, figure in rows:
+        print(f"{label + ':':47}{figure}")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folders = write_tenant(configs, Path(tmp))
+        _from_files(
+            tenant,
+            configs=configs,
+            folders=folders,
+            job_count=len(layout.jobs),
+            freeze_all=freeze_all,
+            runs=args.runs,
+        )
+
+
+def _from_files(
+    tenant: TenantDef,
+    *,
+    configs: list[LoadedConfig],
+    folders: Mapping[str, Path],
+    job_count: int,
+    freeze_all: Callable[[Layout], int],
+    runs: int,
+) -> None:
+    files = [data for folder in folders.values() for _path, data in read_config_in(folder)]
+
+    def parse_all() -> list[LoadedConfig]:
+        out = []
+        for loaded in configs:
+            project = loaded.project
+            parsed = parse_config_files(
+                read_config_in(folders[project.name]),
+                project=project.name,
+                branch="master",
+                trusted=project.trusted,
+                connections=DEFAULT_CONNECTIONS,
+            )
+            out.append(LoadedConfig(project, "master", parsed))
+        return out
+
+    def yaml_baseline() -> None:
+        for folder in folders.values():
+            for _path, data in read_config_in(folder):
+                yaml.load(data, Loader=yaml.CSafeLoader)
+
+    def whole() -> int:
+        return freeze_all(build_layout(tenant, parse_all()))
+
+    parsed = parse_all()
+    problems = [e.render() for c in parsed for e in c.parsed.errors]
+    assert not problems, problems[:3]
+    layout = build_layout(tenant, parsed)
+    assert not layout.errors, layout.errors[:3]
+    assert len(layout.jobs) == job_count, (len(layout.jobs), job_count)
+
+    base_s = _median(yaml_baseline, runs)
+    parse_s = _median(parse_all, runs)
+    whole_s = _median(whole, runs)
+    size = sum(len(data) for data in files)
+    lines = sum(data.count(b"\n") for data in files)
+    print(f"as YAML files: {len(files)} files, {size / 1e6:.1f} MB, {lines} lines")
+    rows = [
+        ("baseline (read + yaml.load CSafeLoader)", f"{base_s:8.2f} s"),
+        (
+            "read + parse + validate every file",
+            f"{parse_s:8.2f} s   ({parse_s / base_s:.2f}x baseline)",
+        ),
+        (
+            "parse + build_layout + every check graph",
+            f"{whole_s:8.2f} s   ({whole_s / base_s:.2f}x baseline; goal <= 5 s)",
+        ),
+    ]
     for label, figure in rows:
         print(f"{label + ':':47}{figure}")
 

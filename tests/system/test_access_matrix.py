@@ -136,6 +136,9 @@ POLICY: dict[str, dict[str, int]] = {
     "POST api enqueue":                              cells(401, 401, 403, 403, 403, 200),
     "POST api dequeue":                              cells(401, 401, 403, 403, 403, 200),
     "POST api promote":                              cells(401, 401, 403, 403, 403, 200),
+    # autoholds keep failed builds' nodes (docs/nodes.md)
+    "POST api autohold":                             cells(401, 401, 403, 403, 403, 200),
+    "DELETE api autohold/{id}":                      cells(401, 401, 403, 403, 403, 204),
     # only git processes the server started know the hook token
     "POST internal/git-hooks/pre-receive":           cells(403, 403, 403, 403, 403, 403),
     # git pushes
@@ -412,6 +415,20 @@ def on_change(**kinds: Any) -> Callable[[World], Context]:
 
 def nothing(world: World) -> Context:
     return {}
+
+
+def a_fresh_autohold(world: World) -> Context:
+    hold = world.services.autoholds.add("main", PROJECT, world.fresh("job-"))
+    return {"id": hold.id}
+
+
+def autohold_added(world: World, ctx: Context, role: str, reply: Reply) -> None:
+    holds = world.services.autoholds.list("main")
+    assert [v.hold.job for v in holds if v.hold.job == ctx["job"]] == [ctx["job"]]
+
+
+def autohold_gone(world: World, ctx: Context, role: str, reply: Reply) -> None:
+    assert ctx["id"] not in {v.hold.id for v in world.services.autoholds.list("main")}
 
 
 def fresh_account(world: World, *, group: str | None = None) -> Context:
@@ -903,6 +920,22 @@ def _rows() -> dict[str, Row]:
                 "api/tenant/main/promote",
                 lambda world, ctx, role: {"pipeline": "gate", "changes": [f"{ctx['n']},1"]},
             ),
+        ),
+        "POST api autohold": Row(
+            "POST /api/tenant/{tenant}/project/{project:path}/autohold",
+            lambda world: {"job": world.fresh("job-")},
+            http(
+                "POST",
+                f"api/tenant/main/project/{PROJECT}/autohold",
+                lambda world, ctx, role: {"job": ctx["job"], "reason": "debug", "count": 1},
+            ),
+            autohold_added,
+        ),
+        "DELETE api autohold/{id}": Row(
+            "DELETE /api/tenant/{tenant}/autohold/{id}",
+            a_fresh_autohold,
+            http("DELETE", "api/tenant/main/autohold/{id}"),
+            autohold_gone,
         ),
         "POST internal/git-hooks/pre-receive": Row(
             "POST /internal/git-hooks/{hook}",

@@ -71,6 +71,28 @@ def test_without_a_resume_point_the_stream_starts_with_new_events(
     assert (received.id, topic_of(received)) == (new[0], "after")
 
 
+def test_events_arrive_as_the_log_stored_them_text_and_line_breaks_intact(
+    server: LiveServer, alice: Contributor
+) -> None:
+    number = push_change(alice, "Unicode")
+    (named,) = topics(server.services, number, "café-ü-日本")
+    # A row stored by an older writer, its JSON spread over lines: each SSE
+    # event must still be one `data:` line.
+    with server.services.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO events (type, created_at, project, change_number, payload) "
+                "VALUES ('ref-updated', 0, NULL, NULL, :payload)"
+            ),
+            {"payload": '{\n  "type": "ref-updated",\n  "note": "two\\nlines"\n}'},
+        )
+
+    with EventReader(server, server.admin, params={"after": named - 1}) as reader:
+        unicode, spread = reader.take(2)
+    assert (unicode.id, topic_of(unicode)) == (named, "café-ü-日本")
+    assert spread.data == {"type": "ref-updated", "note": "two\nlines"}
+
+
 def test_after_and_type_filters_choose_the_events(server: LiveServer, alice: Contributor) -> None:
     number = push_change(alice, "Filtered")
     seqs = topics(server.services, number, "a", "b")

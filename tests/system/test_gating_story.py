@@ -179,7 +179,7 @@ def test_a_config_project_change_is_only_checked_and_applies_after_it_merges(
 BROKEN = {
     "a YAML syntax error": ("- job:\n    name: [broken\n", ".zuul.yaml@master:3:1", "YAML"),
     "an unknown attribute": ("- job:\n    name: x\n    parrent: base\n", ":3:5", "parrent"),
-    "an undefined parent": ("- job:\n    name: x\n    parent: nowhere\n", ":2:5", "nowhere"),
+    "an undefined parent": ("- job:\n    name: x\n    parent: nowhere\n", ":3:5", "nowhere"),
     "a dependency cycle": (
         "- job:\n    name: one\n- job:\n    name: two\n"
         "- project:\n    check:\n      jobs:\n"

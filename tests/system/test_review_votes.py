@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy import text
 
 from lockgate.core.review.model import ChangeStatus
+from lockgate.services.accounts import ADMINISTRATORS
 from lockgate.testing.seed import seed_change
 from lockgate.testing.server import LiveServer
 from tests.gitutil import contributor, git, new_change_id
@@ -170,3 +171,27 @@ def test_a_trivial_rebase_keeps_code_review_and_a_conflicting_one_does_not(
     current = get(server, f"changes/{n}", o="CURRENT_REVISION")
     assert current["revisions"][current["current_revision"]]["kind"] == "REWORK"
     assert _votes(server, n) == {"Code-Review": {}, "Verified": {}, "Workflow": {}}
+
+
+def test_a_voter_signed_in_from_the_cache_votes_as_the_account_now_is(
+    server: LiveServer,
+) -> None:
+    team = make_team(server)
+    n = team.number
+    review(server, n, {"labels": {"Code-Review": 1}}, auth=team.bob)
+    # Changed since the server remembered bob's sign-in: by another process, or an
+    # administrator.
+    with server.services.engine.begin() as conn:
+        conn.execute(text("UPDATE accounts SET full_name = 'Robert' WHERE username = 'bob'"))
+    accounts = server.services.accounts
+    administrators = accounts.group(ADMINISTRATORS)
+    accounts.add_member(administrators, accounts.get("bob"))
+
+    assert review(server, n, {"labels": {"Code-Review": 2}}, auth=team.bob)["labels"] == {
+        "Code-Review": 2
+    }
+    assert events(server, "comment-added", n)[-1]["author"]["name"] == "Robert"
+
+    accounts.remove_member(administrators, accounts.get("bob"))
+    refused = post_review(server, n, {"labels": {"Code-Review": -2}}, auth=team.bob)
+    assert refused.status_code == 403, refused.text

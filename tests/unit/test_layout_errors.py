@@ -39,20 +39,37 @@ def only_error(errors: object) -> ConfigError:
     return error
 
 
-def test_a_job_with_an_undefined_parent_is_dropped_and_the_rest_loads() -> None:
+def test_a_job_whose_parent_is_not_defined_loads_and_says_why_when_it_would_run() -> None:
     t = tenant("app")
     app = ParsedConfig(
-        jobs=[job("orphan", at("app", 3), parent="nowhere"), job("fine", at("app", 9))],
-        projects=[project("", at("app", 20), check=["fine"])],
+        jobs=[
+            job("orphan", at("app", 3), parent="nowhere"),
+            job("orphan-child", at("app", 6), parent="orphan"),
+            job("fine", at("app", 9)),
+        ],
+        projects=[
+            project("", at("app", 20), check=["fine"], gate=[use("orphan-child", at("app", 22))])
+        ],
     )
     layout = layout_of(t, ("app", app))
 
+    # one error, the root cause; the job and its child load all the same
     error = only_error(layout.errors)
     assert error.where == at("app", 3)
     assert error.context == 'job "orphan"'
     assert error.attribute == "parent"
-    assert 'job "nowhere" is not defined' in error.message
-    assert "orphan" not in layout.jobs and "fine" in layout.jobs
+    assert error.message == 'job "nowhere" is not defined in this tenant'
+    assert {"orphan", "orphan-child", "fine"} <= set(layout.jobs)
+    # a graph that does not need it freezes; one that does is told why
+    check = layout.job_graph("check", change("app"))
+    assert isinstance(check, JobGraph) and check.names() == ("fine",)
+    gate = layout.job_graph("gate", change("app"))
+    assert isinstance(gate, ConfigProblem)
+    problem = only_error(gate.errors)
+    assert problem.where == at("app", 22)
+    assert problem.message == (
+        'job "orphan-child" inherits from "nowhere", which is not defined in this tenant'
+    )
 
 
 def test_a_missing_job_is_reported_once_per_project_at_its_first_use() -> None:
@@ -60,6 +77,7 @@ def test_a_missing_job_is_reported_once_per_project_at_its_first_use() -> None:
     nova = ParsedConfig(
         jobs=[
             job("nova-tox", at("nova", 1), parent="openstack-tox"),
+            job("nova-tox-py3", at("nova", 3), parent="openstack-tox"),
             job("nova-ok", at("nova", 4)),
         ],
         projects=[
@@ -81,43 +99,52 @@ def test_a_missing_job_is_reported_once_per_project_at_its_first_use() -> None:
     messages = sorted(
         (e.where.source.project, e.where.mark.line, e.message, e.hint) for e in layout.errors
     )
+    hint = "it may come from a project the tenant does not load, or be misspelt"
     assert messages == [
         (
             "nova",
             1,
-            'job "openstack-tox" is not defined in this tenant',
-            "it may come from a project the tenant does not load, or be misspelt",
+            'job "openstack-tox" is not defined in this tenant '
+            "(used as a parent by 2 jobs; first here)",
+            hint,
         ),
         (
             "nova",
             22,
-            'job "openstack-tox-pep8" is not defined in this tenant',
-            "it may come from a project the tenant does not load, or be misspelt; "
-            "1 more use in nova dropped too",
+            'job "openstack-tox-pep8" is not defined in this tenant '
+            "(used in 2 project pipelines; first here)",
+            hint,
         ),
-        (
-            "tempest",
-            6,
-            'job "openstack-tox-pep8" is not defined in this tenant',
-            "it may come from a project the tenant does not load, or be misspelt",
-        ),
+        ("tempest", 6, 'job "openstack-tox-pep8" is not defined in this tenant', hint),
     ]
-    # the uses of a job that could not load are reported as such, not as undefined
+    # a change is never gated on fewer jobs than its project asks for
     graph = layout.job_graph("check", change("nova"))
-    assert isinstance(graph, JobGraph) and graph.names() == ("nova-ok",)
+    assert isinstance(graph, ConfigProblem)
+    assert [(e.where, e.message) for e in graph.errors] == [
+        (at("nova", 22), 'job "openstack-tox-pep8" is not defined in this tenant')
+    ]
 
 
 def test_a_job_that_failed_to_load_is_named_as_such_where_it_is_used() -> None:
     t = tenant("app")
     app = ParsedConfig(
-        jobs=[job("broken", at("app", 1), nodeset="missing-nodes")],
-        projects=[project("", at("app", 20), check=[use("broken", at("app", 21))])],
+        jobs=[
+            job("broken", at("app", 1), intermediate=True, abstract=True),
+            job("broken", at("app", 2), abstract=False),
+            job("child", at("app", 5), parent="broken"),
+        ],
+        projects=[project("", at("app", 20), check=[use("child", at("app", 21))])],
     )
     layout = layout_of(t, ("app", app))
+    # a job with its own error still drops, and its users say so
+    assert "child" not in layout.jobs
     assert [(e.where.mark.line, e.message) for e in layout.errors] == [
-        (1, 'nodeset "missing-nodes" is not defined in this tenant'),
-        (21, 'job "broken" could not be loaded; see its own error'),
+        (5, 'the parent job "broken" is intermediate; only an abstract job may inherit from it'),
+        (21, 'job "child" could not be loaded; see its own error'),
     ]
+    graph = layout.job_graph("check", change("app"))
+    assert isinstance(graph, ConfigProblem)
+    assert only_error(graph.errors).message == 'job "child" could not be loaded; see its own error'
 
 
 def test_variants_of_a_job_must_stay_in_one_project() -> None:
@@ -262,7 +289,7 @@ def test_parent_cycles_are_errors_on_each_job_of_the_loop() -> None:
         or "c -> a -> b -> c" in e.message
         for e in loops
     )
-    assert set(layout.jobs) == {"base", "e"}
+    assert set(layout.jobs) == {"base", "noop", "e"}
 
 
 def test_a_base_job_outside_a_config_project_is_an_error() -> None:
@@ -306,10 +333,57 @@ def test_undefined_nodeset_secret_template_and_pipeline_references() -> None:
         (20, "pipeline", 'pipeline "deploy" is not defined in this tenant'),
         (20, "project-template", 'project-template "ghost-template" is not defined in this tenant'),
     ]
+    # an undefined nodeset is the root cause, not the job's fault: the job loads
+    assert "n" in layout.jobs and "s" not in layout.jobs and "foreign" not in layout.jobs
+    # the jobs a missing template adds are unknown: no graph of the project is trusted
+    graph = layout.job_graph("check", change("app"))
+    assert isinstance(graph, ConfigProblem)
+    assert only_error(graph.errors).message == (
+        'project-template "ghost-template" is not defined in this tenant; '
+        "the jobs it adds are unknown"
+    )
     # an undefined semaphore is not an error: it has a max of 1
     assert layout.semaphore_max("undefined-semaphore") == 1
-    graph = layout.job_graph("check", change("app"))
+    fixed = layout.with_config(
+        {
+            ("app", "master"): ParsedConfig(
+                jobs=[job("sem", at("app", 10), semaphores=("undefined-semaphore",))],
+                projects=[project("", at("app", 20), check=["sem"])],
+            )
+        },
+        generation="2",
+    )
+    graph = fixed.job_graph("check", change("app"))
     assert isinstance(graph, JobGraph) and graph.jobs[0].semaphores == ("undefined-semaphore",)
+
+
+def test_freezing_a_job_whose_nodeset_is_not_defined_says_so() -> None:
+    t = tenant("app")
+    app = ParsedConfig(
+        jobs=[job("needs-nodes", at("app", 1), nodeset="ghost")],
+        projects=[
+            project(
+                "",
+                at("app", 20),
+                check=[use("needs-nodes", at("app", 21))],
+                gate=[use("noop", at("app", 31), nodeset="ghost-inline")],
+            )
+        ],
+    )
+    layout = layout_of(t, ("app", app))
+    assert [(e.where.mark.line, e.message) for e in layout.errors] == [
+        (1, 'nodeset "ghost" is not defined in this tenant'),
+        (31, 'nodeset "ghost-inline" is not defined in this tenant'),
+    ]
+    for pipeline, line, name in (("check", 1, "ghost"), ("gate", 31, "ghost-inline")):
+        graph = layout.job_graph(pipeline, change("app"))
+        assert isinstance(graph, ConfigProblem), pipeline
+        error = only_error(graph.errors)
+        assert (error.where.mark.line, error.attribute) == (line, "nodeset")
+        job_name = "needs-nodes" if pipeline == "check" else "noop"
+        assert error.message == (
+            f'job "{job_name}" uses the nodeset "{name}", which is not defined in this tenant'
+        )
 
 
 def test_defined_semaphores_give_their_max() -> None:

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from lockgate.core.config.frozen import JobGraph
-from lockgate.core.config.objects import ParsedConfig, ProjectDef, ProjectPipelineDef, QueueDef
-from lockgate.core.gating.layout_view import QueueSpec
+from lockgate.core.config.objects import (
+    NodeDef,
+    NodesetDef,
+    ParsedConfig,
+    ProjectDef,
+    ProjectPipelineDef,
+    QueueDef,
+)
+from lockgate.core.gating.layout_view import ConfigProblem, QueueSpec
 from tests.unit.layout_defs import (
     CONFIG,
     at,
@@ -42,8 +49,11 @@ def test_with_config_replaces_one_project_and_reuses_the_others() -> None:
 
     assert speculative.generation == "2:change-5"
     assert layout.generation == "1"
+    assert speculative.jobs["app-unit"][0].voting is False
+    # the change is told why its check jobs cannot run
     graph = speculative.job_graph("check", change("app"))
-    assert isinstance(graph, JobGraph) and graph.jobs[0].voting is False
+    assert isinstance(graph, ConfigProblem)
+    assert [e.message for e in graph.errors] == ['job "app-new" is not defined in this tenant']
     # the change's own error is its project's; the others have none
     assert [e.message for e in speculative.errors_for("app")] == [
         'job "app-new" is not defined in this tenant'
@@ -66,11 +76,18 @@ def test_a_change_that_removes_a_parent_breaks_the_children_in_other_projects() 
     )
     speculative = layout.with_config({("app", "master"): proposed}, generation="3")
     assert speculative.errors_for("app") == ()
+    # one root cause; the child still loads, and a graph that runs it says why
     assert [(e.where, e.message) for e in speculative.errors_for("lib")] == [
         (at("lib", 1), 'job "app-shared" is not defined in this tenant'),
-        (at("lib", 10), 'job "lib-unit" could not be loaded; see its own error'),
     ]
-    assert "lib-unit" not in speculative.jobs
+    assert "lib-unit" in speculative.jobs
+    graph = speculative.job_graph("check", change("lib"))
+    assert isinstance(graph, ConfigProblem)
+    assert [e.message for e in graph.errors] == [
+        'job "lib-unit" inherits from "app-shared", which is not defined in this tenant'
+    ]
+    # the tenant's own layout still runs it
+    assert isinstance(layout.job_graph("check", change("lib")), JobGraph)
 
 
 def test_with_config_adds_a_branch_that_had_no_configuration() -> None:
@@ -168,3 +185,36 @@ def test_merge_mode_default_branch_and_project_pipelines() -> None:
     assert list(layout.pipeline_names()) == ["check", "gate", "post"]
     assert layout.pipeline("gate").manager == "dependent"
     assert layout.max_dependencies() is None
+
+
+def test_a_change_that_defines_a_missing_ancestor_lets_its_descendants_run() -> None:
+    t = tenant("app", "lib")
+    app = ParsedConfig(projects=[project("", at("app", 10), check=["lib-unit"])])
+    lib = ParsedConfig(
+        jobs=[
+            job("lib-base", at("lib", 1), parent="common"),
+            job("lib-unit", at("lib", 5), parent="lib-base", nodeset="small"),
+        ]
+    )
+    layout = layout_of(t, ("app", app), ("lib", lib))
+    assert [e.message for e in layout.errors] == [
+        'job "common" is not defined in this tenant',
+        'nodeset "small" is not defined in this tenant',
+    ]
+    graph = layout.job_graph("check", change("app"))
+    assert isinstance(graph, ConfigProblem)
+    assert [e.message for e in graph.errors] == [
+        'job "lib-unit" inherits from "common", which is not defined in this tenant'
+    ]
+
+    fixed = standard_config(
+        jobs=[*standard_config().jobs, job("common", at(CONFIG, 40))],
+        nodesets=[NodesetDef("small", (NodeDef(("node",), "ubuntu"),), where=at(CONFIG, 50))],
+    )
+    speculative = layout.with_config({(CONFIG, "master"): fixed}, generation="2")
+    assert speculative.errors == []
+    graph = speculative.job_graph("check", change("app"))
+    assert isinstance(graph, JobGraph), graph
+    (unit,) = graph.jobs
+    assert unit.ancestry == ("lib-base", "common", "base")
+    assert unit.nodeset.name == "small"

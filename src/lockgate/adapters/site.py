@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import (
     BaseModel,
@@ -142,6 +143,134 @@ class GatingSettings(BaseModel):
         return value if value.endswith("/") else value + "/"
 
 
+class LogsSettings(BaseModel):
+    """`[logs]`: the build log store, a folder of the site. Its public URL is
+    `[gating] log_url` (one knob for where logs are read, whoever serves them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    folder: str = "logs"  # relative to the site folder
+    # Builds whose logs are older than this many days go with `lockgate logs
+    # prune`; 0 keeps them forever. 180 days is Zuul's upload roles' default.
+    keep_days: int = Field(default=180, ge=0)
+    # Text files at least this large are stored gzipped when a build finishes.
+    gzip_min_bytes: int = Field(default=64 * 1024, ge=0)
+
+    @field_validator("folder")
+    @classmethod
+    def _folder(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+
+_NODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def _node_name(value: str) -> str:
+    if not _NODE_NAME.match(value):
+        raise ValueError(
+            "must be letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    return value
+
+
+DEFAULT_LABEL = "local"
+
+
+class LabelSettings(BaseModel):
+    """One `[[nodepool.labels]]`: a kind of node jobs ask for in their nodesets."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str
+    # nodes kept booted ahead of demand, best effort as in Nodepool
+    min_ready: int = Field(default=0, ge=0, alias="min-ready")
+    network: bool = False  # whether its nodes may reach the network
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _node_name(value)
+
+
+class PoolSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str = "main"
+    max_servers: int = Field(default=4, ge=1, alias="max-servers")
+    launch_retries: int = Field(default=3, ge=1, alias="launch-retries")
+    boot_timeout: float = Field(default=120.0, gt=0, alias="boot-timeout")
+    labels: list[str] = Field(default_factory=lambda: [DEFAULT_LABEL])
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _node_name(value)
+
+
+class ProviderSettings(BaseModel):
+    """One `[[nodepool.providers]]`: where nodes come from."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str
+    driver: Literal["local", "static"] = "local"
+    pools: list[PoolSettings] = Field(default_factory=lambda: [PoolSettings()])
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _node_name(value)
+
+    @model_validator(mode="after")
+    def _unique_pools(self) -> ProviderSettings:
+        names = [pool.name for pool in self.pools]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"provider {self.name}: pool names given twice: {', '.join(twice)}")
+        return self
+
+
+class NodepoolSettings(BaseModel):
+    """`[nodepool]`: the labels jobs ask for and the providers that make them.
+
+    The default, for an embedded site, is one `local` provider whose pool
+    `main` serves the label `local` with up to 4 nodes at a time."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    labels: list[LabelSettings] = Field(default_factory=lambda: [LabelSettings(name=DEFAULT_LABEL)])
+    providers: list[ProviderSettings] = Field(
+        default_factory=lambda: [ProviderSettings(name="local")]
+    )
+
+    @property
+    def min_ready(self) -> dict[str, int]:
+        return {label.name: label.min_ready for label in self.labels if label.min_ready}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> NodepoolSettings:
+        for kind, names in (
+            ("label", [label.name for label in self.labels]),
+            ("provider", [provider.name for provider in self.providers]),
+        ):
+            twice = sorted({n for n in names if names.count(n) > 1})
+            if twice:
+                raise ValueError(f"{kind} names must be unique; given twice: {', '.join(twice)}")
+        known = {label.name for label in self.labels}
+        for provider in self.providers:
+            for pool in provider.pools:
+                unknown = [label for label in pool.labels if label not in known]
+                if unknown:
+                    raise ValueError(
+                        f"provider {provider.name} pool {pool.name} serves "
+                        f"{', '.join(unknown)}, which [[nodepool.labels]] does not define; "
+                        "add a [[nodepool.labels]] entry with that name"
+                    )
+        return self
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -149,6 +278,8 @@ class Settings(BaseModel):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     webhooks: list[WebhookSettings] = Field(default_factory=list)
     gating: GatingSettings = Field(default_factory=GatingSettings)
+    logs: LogsSettings = Field(default_factory=LogsSettings)
+    nodepool: NodepoolSettings = Field(default_factory=NodepoolSettings)
 
     @property
     def log_url(self) -> str:
@@ -202,6 +333,10 @@ class Site:
     def tenants_file(self, settings: Settings) -> Path:
         """The tenants file (`[gating] tenants_file`, read from the site folder)."""
         return self.root / settings.gating.tenants_file
+
+    def logs_dir(self, settings: Settings) -> Path:
+        """The build log store (`[logs] folder`, read from the site folder)."""
+        return self.root / settings.logs.folder
 
     def exists(self) -> bool:
         return self.settings_file.is_file()

@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from lockgate.cli import admin, config, gate, server
+    from lockgate.cli import admin, autohold, config, encrypt, gate, logs, server
 
     parser = argparse.ArgumentParser(
         prog="lockgate",
@@ -45,7 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     server.register(commands)
     admin.register(commands)
     gate.register(commands)
+    autohold.register(commands)
     config.register(commands)
+    encrypt.register(commands)
+    logs.register(commands)
     return parser
 
 

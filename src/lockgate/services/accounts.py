@@ -51,7 +51,7 @@ class AccountService:
         self._clock = clock
         # Checking a slow hash on every git request would cost ~50 ms each;
         # a verified (user, password digest) is remembered for a few minutes.
-        self._auth_cache: dict[tuple[str, bytes], tuple[int, float]] = {}
+        self._auth_cache: dict[tuple[str, bytes], tuple[Account, float]] = {}
         self._lock = threading.Lock()
 
     # --- accounts -----------------------------------------------------------
@@ -124,20 +124,38 @@ class AccountService:
 
     def authenticate(self, username: str, password: str) -> Account | None:
         """The account whose HTTP password this is, or None."""
+        found = self._sign_in(username, password)
+        if found is None:
+            return None
+        account, cached = found
+        return self._by_id(account.id) if cached else account
+
+    def sign_in(self, username: str, password: str) -> Account | None:
+        """`authenticate` for a caller that reads the account again in its own
+        transaction (`Permissions.current_caller`): a cached sign-in answers with
+        the account as it was last read, without reading the database."""
+        found = self._sign_in(username, password)
+        return None if found is None else found[0]
+
+    def _sign_in(self, username: str, password: str) -> tuple[Account, bool] | None:
+        """The account, and whether it comes from the cache rather than a read."""
         if not username or not password:
             return None
         key = (username, hashlib.sha256(password.encode()).digest())
         with self._lock:
             cached = self._auth_cache.get(key)
         if cached is not None and cached[1] > time.monotonic():
-            return self._by_id(cached[0])
+            return cached[0], True
         with read_transaction(self._engine) as conn:
             found = store.password_hash(conn, username)
         if found is None or found[1] is None or not verify_password(password, found[1]):
             return None
+        account = self._by_id(found[0])
+        if account is None:
+            return None
         with self._lock:
-            self._auth_cache[key] = (found[0], time.monotonic() + _AUTH_CACHE_SECONDS)
-        return self._by_id(found[0])
+            self._auth_cache[key] = (account, time.monotonic() + _AUTH_CACHE_SECONDS)
+        return account, False
 
     def _by_id(self, account_id: int) -> Account | None:
         with read_transaction(self._engine) as conn:
@@ -250,4 +268,10 @@ class AccountService:
         return names
 
     def is_admin(self, account: Account | None, *, conn: Connection | None = None) -> bool:
-        return account is not None and ADMINISTRATORS in self.groups_of(account, conn=conn)
+        # Asked for every page of the event stream: one membership, not all groups.
+        if account is None:
+            return False
+        if conn is not None:
+            return store.in_group_named(conn, account.id, ADMINISTRATORS)
+        with read_transaction(self._engine) as own:
+            return store.in_group_named(own, account.id, ADMINISTRATORS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import urllib.parse
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,9 +15,12 @@ from lockgate.adapters.db.event_signal import watch_event_log
 from lockgate.adapters.db.migrate import schema_status, upgrade
 from lockgate.adapters.git.diffs import DiffReader
 from lockgate.adapters.git.repos import RepoStore
+from lockgate.adapters.logstore.filesystem import FilesystemLogStore
 from lockgate.adapters.site import Settings, Site, SiteError
 from lockgate.services.access import AccessService
 from lockgate.services.accounts import ADMINISTRATORS, AccountService
+from lockgate.services.autoholds import AutoholdService
+from lockgate.services.build_logs import BuildLogs
 from lockgate.services.change_edits import ChangeEdits, ChangeLookup
 from lockgate.services.change_writes import ChangeWriter
 from lockgate.services.clock import Clock, system_clock
@@ -32,6 +35,8 @@ from lockgate.services.gating import Gating, NoExecutor, build_gating
 from lockgate.services.gating_setup import ensure_gating
 from lockgate.services.label_views import LabelViews
 from lockgate.services.labels import LabelConfig
+from lockgate.services.launcher import NodeLauncher
+from lockgate.services.node_ports import Provider
 from lockgate.services.permissions import Permissions
 from lockgate.services.project_config import ProjectConfig
 from lockgate.services.projects import ProjectService
@@ -76,6 +81,13 @@ class Services:
     # The gating scheduler and its parts; None when `[gating] enabled = false`.
     gating: Gating | None = None
     gate_api: GateApi | None = None
+    # Build logs: the store under /logs/ and the builds' folders in it (always
+    # set by build_services; None only for a Services built by hand).
+    log_store: FilesystemLogStore | None = None
+    build_logs: BuildLogs | None = None
+    autoholds: AutoholdService | None = None
+    # the node launcher, when the caller gave providers (it is not started here)
+    launcher: NodeLauncher | None = None
     # Proves to the server that a git hook call comes from a git process it started.
     hook_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
@@ -131,6 +143,7 @@ def build_services(
     clock: Clock,
     *,
     executor: Executor | None = None,
+    providers: Sequence[Provider] | None = None,
 ) -> Services:
     repos = RepoStore(site.git_dir)
     event_log = watch_event_log(engine)
@@ -234,6 +247,13 @@ def build_services(
         tenants=TenantCatalog(site, settings, projects),
         gate_inputs=GateInputs(engine=engine, labels=labels, server_url=settings.server.url),
     )
+    services.log_store = FilesystemLogStore(
+        site.logs_dir(settings), settings.log_url, gzip_min_bytes=settings.logs.gzip_min_bytes
+    )
+    services.build_logs = BuildLogs(engine, services.log_store, settings.server.url)
+    services.autoholds = AutoholdService(engine)
+    if providers:
+        services.launcher = NodeLauncher(engine, providers, min_ready=settings.nodepool.min_ready)
     if settings.gating.enabled:
         gating = build_gating(
             engine=engine,

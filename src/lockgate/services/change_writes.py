@@ -115,16 +115,30 @@ class ChangeWriter:
     @contextmanager
     def write(self, number: int, actor: Account | None) -> Iterator[ChangeWrite]:
         """A write transaction on change `number`, which it locks first."""
-        with write_transaction(self.engine) as conn:
+        with self.transaction() as conn:
             change = change_store.get_change(conn, number, for_update=True)
             if change is None:
                 raise NotFound(f"Not found: change {number}")
             sets = change_store.load_patch_sets(conn, [number], current_only=True)
-            yield ChangeWrite(
-                conn=conn,
-                now=self.clock(),
-                change=change,
-                patch_set=sets[number][-1],
-                actor=actor,
-                public_url=self.public_url,
-            )
+            yield self.bind(conn, change, sets[number][-1], actor)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction for a caller that reads and locks the change itself
+        (`load_changes(..., for_update=True)`) and then `bind`s it."""
+        with write_transaction(self.engine) as conn:
+            yield conn
+
+    def bind(
+        self, conn: Connection, change: Change, current: PatchSet, actor: Account | None
+    ) -> ChangeWrite:
+        """The write on `change`, read and locked in `conn`, whose current patch set
+        is `current`."""
+        return ChangeWrite(
+            conn=conn,
+            now=self.clock(),
+            change=change,
+            patch_set=current,
+            actor=actor,
+            public_url=self.public_url,
+        )

@@ -165,6 +165,10 @@ def commit_wakeups(signal: EventLogSignal) -> Iterator[asyncio.Event]:
 
 async def wait_for(event: asyncio.Event, seconds: float) -> bool:
     """Wait until `event` is set or `seconds` pass; whether it was set."""
+    if event.is_set():
+        return True
+    # A timeout scope, not wait_for, which wraps the wait in a task of its own.
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), timeout=seconds)
+        async with asyncio.timeout(seconds):
+            await event.wait()
     return event.is_set()

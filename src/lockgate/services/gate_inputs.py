@@ -363,15 +363,17 @@ class GateInputs:
     ) -> dict[str, Change]:
         numbers = sorted({n for n, _ in wanted})
         rows = gate_reads.changes(conn, numbers)
-        targets: list[tuple[gate_reads.ChangeRow, int]] = []
-        for number, patch_set in wanted:
+        # a page of the log names the same patch sets many times: one snapshot each
+        unique: dict[tuple[int, int], tuple[gate_reads.ChangeRow, int]] = {}
+        for number, patch_set in dict.fromkeys(wanted):
             row = rows.get(number)
             if row is None:
                 continue
             self._change_keys[number] = row.change_key
             ps = row.current_patch_set if patch_set is None else patch_set
             if 0 < ps <= row.current_patch_set:
-                targets.append((row, ps))
+                unique[(number, ps)] = (row, ps)
+        targets = list(unique.values())
         commits = self._load_commits(conn, [(r.number, ps) for r, ps in targets])
         targets = [(r, ps) for r, ps in targets if (r.number, ps) in commits]
         if not targets:

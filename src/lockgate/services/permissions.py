@@ -88,6 +88,13 @@ class Caller:
 Who = Account | Caller | None
 
 
+def _caller(account: Account, stored: list[tuple[str, str]]) -> Caller:
+    """`account` with the stored groups it is in, given as (uuid, name)."""
+    groups = {ANONYMOUS_UUID, REGISTERED_UUID, *(uuid for uuid, _ in stored)}
+    admin = not account.inactive and any(name == ADMINISTRATORS for _, name in stored)
+    return Caller(account, frozenset(groups), admin=admin)
+
+
 class Permissions:
     def __init__(self, engine: Engine, config: ProjectConfig, labels: LabelConfig) -> None:
         self._engine = engine
@@ -108,9 +115,14 @@ class Permissions:
         else:
             with read_transaction(self._engine) as own:
                 stored = account_store.groups_of(own, who.id)
-        groups = {ANONYMOUS_UUID, REGISTERED_UUID, *(g.uuid for g in stored)}
-        admin = not who.inactive and any(g.name == ADMINISTRATORS for g in stored)
-        return Caller(who, frozenset(groups), admin=admin)
+        return _caller(who, [(g.uuid, g.name) for g in stored])
+
+    def current_caller(self, account: Account, *, conn: Connection) -> Caller | None:
+        """`account` as it is now in `conn`, with its groups, in one read: for a
+        request signed in from the cache (`AccountService.sign_in`), whose
+        account may have changed since; None when it no longer exists."""
+        found = account_store.account_with_groups(conn, account.id)
+        return None if found is None else _caller(*found)
 
     def _groups(self, caller: Caller, project: Project, *, change_owner: bool) -> frozenset[str]:
         groups = caller.groups

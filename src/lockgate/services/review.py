@@ -131,27 +131,41 @@ class ReviewService:
         project = self.projects.find(change.project)
         return project is not None and self.permissions.can_see_change(viewer, project, change)
 
-    def target(self, change_id: str, actor: Who, *, files: bool = False) -> WriteTarget:
-        """`resolve` and `with_patch_sets` for a write by `actor`, with the change's
-        project and the caller's groups: one read transaction instead of four."""
-        with read_transaction(self.engine) as conn:
-            caller = self.permissions.caller(actor, conn=conn)
-            candidates = self._candidates_in(conn, change_id)
-            projects = {
-                name: project_store.project_by_name(conn, name)
-                for name in {c.project for c in candidates}
-            }
-            sets = change_store.load_patch_sets(
-                conn, [c.number for c in candidates], with_files=files
-            )
+    def target_in(
+        self,
+        conn: Connection,
+        change_id: str,
+        actor: Who,
+        *,
+        files: bool = False,
+        lock: bool = False,
+    ) -> WriteTarget:
+        """`resolve` and the change's patch sets for a write by `actor`, with the
+        change's project and the caller's groups, read in the caller's transaction
+        `conn`; `lock` when that transaction writes to the change, which then holds
+        its row lock (as `ChangeWriter.write` takes it) from this read on."""
+        caller = self.permissions.caller(actor, conn=conn)
+        candidates = self._candidates_in(conn, change_id, lock=lock)
+        projects = {
+            name: project_store.project_by_name(conn, name)
+            for name in {c.project for c in candidates}
+        }
         found = []
         for c in candidates:
             project = projects[c.project]
             if project is not None and self.permissions.can_see_change(caller, project, c):
                 found.append(c)
         change = _one(change_id, found)
+        if lock and not self._locked_by_read(change_id, conn):
+            # Found by Change-Id: candidates on other branches are not locked;
+            # the one chosen is, and read again under its lock.
+            relocked = change_store.get_change(conn, change.number, for_update=True)
+            if relocked is None:
+                raise NotFound(f"Not found: {urllib.parse.unquote(change_id)}")
+            change = relocked
         project = projects[change.project]
         assert project is not None
+        sets = change_store.load_patch_sets(conn, [change.number], with_files=files)
         detail = ChangeDetail(change=change, patch_sets=tuple(sets.get(change.number, ())))
         return WriteTarget(caller=caller, detail=detail, project=project)
 
@@ -160,17 +174,36 @@ class ReviewService:
             return self._candidates_in(conn, change_id)
 
     @staticmethod
-    def _candidates_in(conn: Connection, change_id: str) -> list[Change]:
+    def _by_number(change_id: str) -> tuple[str | None, int] | None:
+        """(project or None, number) when `change_id` names a change by number."""
         ident = urllib.parse.unquote(change_id)
         parts = ident.split("~")
         if len(parts) == 1 and ident.isdigit():
-            one = change_store.get_change(conn, int(ident))
-            return [one] if one else []
+            return None, int(ident)
+        if len(parts) == 2 and parts[1].isdigit():
+            return parts[0], int(parts[1])
+        return None
+
+    @classmethod
+    def _locked_by_read(cls, change_id: str, conn: Connection) -> bool:
+        """Whether `_candidates_in(lock=True)` locked the change it found: those
+        named by number, and all of them on SQLite, whose write transactions
+        exclude other writers from their start."""
+        return conn.dialect.name == "sqlite" or cls._by_number(change_id) is not None
+
+    @classmethod
+    def _candidates_in(
+        cls, conn: Connection, change_id: str, *, lock: bool = False
+    ) -> list[Change]:
+        by_number = cls._by_number(change_id)
+        if by_number is not None:
+            project, number = by_number
+            one = change_store.get_change(conn, number, for_update=lock)
+            return [one] if one and project in (None, one.project) else []
+        ident = urllib.parse.unquote(change_id)
+        parts = ident.split("~")
         if len(parts) == 1 and CHANGE_ID.match(ident):
             return change_store.find_changes_by_key(conn, ident)
-        if len(parts) == 2 and parts[1].isdigit():
-            one = change_store.get_change(conn, int(parts[1]))
-            return [one] if one and one.project == parts[0] else []
         if len(parts) == 3:
             project, branch, key = parts
             branch = branch.removeprefix("refs/heads/")

@@ -4,7 +4,8 @@ One step reads the events after the scheduler's cursor and the outcomes that
 came back (merges, builds, reports), hands each to the tenant's `TenantGate`,
 and saves every touched tenant's state together with the new cursor and the
 build history, in one transaction: an event is consumed exactly when the
-state it produced is saved. The actions are carried out after the commit. A
+state it produced is saved (a tenant whose state no event changed is not
+saved again). The actions are carried out after the commit. A
 crash between the commit and an action's outcome loses nothing: at start the
 core re-issues every action whose outcome it never saw (`TenantGate.resume`),
 with the same ids, and the reporter refuses a report id it has carried out.
@@ -55,18 +56,6 @@ _BATCH = 500
 # not raise this process's signal.
 _IDLE_POLL = 1.0
 
-# Items whose build set a late report may still need, newest kept.
-_REMEMBERED_ITEMS = 10_000
-
-_RESULTS = {
-    "success": "SUCCESS",
-    "failure": "FAILURE",
-    "merge-conflict": "MERGE_CONFLICT",
-    "config-error": "CONFIG_ERROR",
-    "no-jobs": "NO_JOBS",
-    "dequeue": "DEQUEUED",
-}
-
 
 @dataclass
 class _Work:
@@ -106,8 +95,6 @@ class GateScheduler:
         self._gates: dict[str, TenantGate] = {}
         self._outcomes: deque[tuple[str, GateEvent]] = deque()
         self._build_tenants: dict[str, str] = {}
-        # item -> its latest build set, for reports that come after the item left
-        self._item_buildsets: dict[str, str] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -248,6 +235,8 @@ class GateScheduler:
         gate = self.gate(tenant)
         self._record_outcome(conn, event, now)
         actions = gate.handle(event, now)
+        if not actions and not gate.changed and tenant not in work:
+            return  # an event that left the state as it was: nothing to save
         self._record_actions(conn, tenant, actions, now)
         work.setdefault(tenant, _Work(tenant)).actions.extend(actions)
 
@@ -276,10 +265,6 @@ class GateScheduler:
         now_us = int(now * 1_000_000)
         for action in actions:
             if isinstance(action, MergeRequest):
-                self._item_buildsets.pop(action.item, None)
-                self._item_buildsets[action.item] = action.buildset
-                while len(self._item_buildsets) > _REMEMBERED_ITEMS:
-                    del self._item_buildsets[next(iter(self._item_buildsets))]
                 subject = action.changes[-1] if action.changes else None
                 ref = action.ref
                 gate_store.add_buildset(
@@ -329,17 +314,10 @@ class GateScheduler:
                         ended=None,
                     ),
                 )
-            elif isinstance(action, Report):
-                item = self._gates[tenant].state.items.get(action.item)
-                buildset = (
-                    action.buildset
-                    or (item.buildset if item else "")
-                    or self._item_buildsets.get(action.item, "")
+            elif isinstance(action, Report) and action.buildset and action.result:
+                gate_store.finish_buildset(
+                    conn, action.buildset, action.result, action.message, now_us
                 )
-                result = action.result or (item.result if item else None)
-                result = result or _RESULTS.get(action.action)
-                if buildset and result is not None:
-                    gate_store.finish_buildset(conn, buildset, result, action.message, now_us)
 
     def _record_outcome(self, conn: Connection, event: GateEvent, now: float) -> None:
         if isinstance(event, BuildStarted):

@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 from lockgate.core.query.errors import QueryError
 from lockgate.services.bootstrap import Services
 from lockgate.services.errors import ServiceError, Unauthorized
-from lockgate.web import events, zuul_api
+from lockgate.web import autohold_api, console, events, keys_api, logs, zuul_api
 from lockgate.web.auth import AUTH_REQUIRED, REALM
 from lockgate.web.gerrit import (
     access,
@@ -37,6 +37,7 @@ from lockgate.web.gerrit import (
 from lockgate.web.gerrit.responses import plain_error
 from lockgate.web.git import GitHttp, is_git_path
 from lockgate.web.hooks import routes as hook_routes
+from lockgate.web.routing import RouteIndex
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,11 @@ def _routes() -> list[BaseRoute]:
         *config.routes,
         *tools.routes,
         *hook_routes,
+        *console.routes,
         *zuul_api.routes,
+        *keys_api.routes,
+        *logs.routes,
+        *autohold_api.routes,
     ]
 
 
@@ -78,7 +83,7 @@ class LockgateApp:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.api = Starlette(
-            routes=_routes(),
+            routes=[RouteIndex(_routes())],
             exception_handlers={ServiceError: _service_error, QueryError: _query_error},
             lifespan=self._lifespan,
         )

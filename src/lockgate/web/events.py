@@ -8,7 +8,6 @@ line-based reader needs only the `data:` lines; the JSON names its `type`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
@@ -18,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from lockgate.adapters.db.event_store import StoredEvent
+from lockgate.adapters.db.event_store import StoredEvent, encode_payload
 from lockgate.core.review.model import Account
 from lockgate.core.review.timestamps import gerrit_timestamp
 from lockgate.services.errors import BadRequest, Forbidden
@@ -61,7 +60,11 @@ def _resume_point(request: Request) -> int | None:
 
 
 def sse_event(event: StoredEvent) -> str:
-    data = json.dumps(event.payload, separators=(",", ":"), ensure_ascii=False)
+    # The JSON as stored is one line (see encode_payload), sent without decoding
+    # it; a line break would end the `data:` field.
+    data = event.data
+    if "\n" in data or "\r" in data:
+        data = encode_payload(event.payload)
     return f"id: {event.seq}\ndata: {data}\n\n"
 
 

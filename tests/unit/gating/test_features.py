@@ -8,11 +8,13 @@ from dataclasses import replace
 
 from lockgate.core.config.objects import PipelineDef, TriggerDef
 from lockgate.core.config.source import NOWHERE, ConfigError, Mark, Source, Where
+from lockgate.core.gating.codec import to_dict
 from lockgate.core.gating.events import Dequeue, Enqueue, Promote, Reconfigured
 from lockgate.core.gating.layout_view import QueueSpec
-from lockgate.core.gating.reports import CYCLE_FORBIDDEN
+from lockgate.core.gating.reports import BAD_CONFIG_AHEAD, CYCLE_FORBIDDEN
 from lockgate.testing.gate_driver import (
     CONNECTION,
+    FakeChange,
     FakeLayout,
     GateDriver,
     ProjectSpec,
@@ -382,12 +384,38 @@ def test_a_config_error_is_reported_with_its_file_and_line() -> None:
     assert NOWHERE is not None
 
 
-def test_a_project_with_no_jobs_in_the_gate_gets_a_dynamic_queue_and_no_jobs() -> None:
+def test_a_project_that_is_not_in_a_pipeline_does_not_enter_it() -> None:
     d = gate()
     a = d.add_change("org/unknown", "A")
+    d.upload(a)
     d.approve(a)
-    assert not d.history and not d.merges
-    assert not d.gate.state.items
+    assert not d.merge_requests and not d.history and not d.merges
+    assert not d.reports_for(a)
+    assert not d.gate.state.items and not d.gate.state.buildsets
+
+
+def test_a_change_that_edits_configuration_enters_a_pipeline_its_project_is_not_in() -> None:
+    d = gate()
+    a = d.add_change("org/unknown", "A", files=["zuul.yaml"])
+    proposed = baseline_layout()
+    proposed.name = "layout-1+1,1"
+    proposed.projects["org/unknown"] = ProjectSpec({"check": (job("proposed-job"),)})
+    d.dynamic_layouts[a.key] = proposed
+    d.upload(a)
+    assert d.merge_requests[0].config_changes
+    assert ("proposed-job", "1,1", "SUCCESS") in d.history_names()
+
+
+def test_a_ref_of_a_project_that_is_not_in_a_pipeline_does_not_enter_it() -> None:
+    layout = FakeLayout(
+        pipelines={"post": ref_pipeline("post", "independent")},
+        projects={"org/app": ProjectSpec({"post": (job("publish"),)})},
+    )
+    d = GateDriver(layout)
+    d.ref_updated("org/other", newrev="a" * 40)
+    assert not d.merge_requests and not d.history
+    d.ref_updated("org/app", newrev="b" * 40)
+    assert [name for name, _, _ in d.history_names()] == ["publish"]
 
 
 def test_build_requests_carry_precedence_and_relative_priority() -> None:
@@ -552,3 +580,106 @@ def test_a_change_merged_outside_the_gate_leaves_it_without_resetting_the_items_
     assert d.merges == ["2,1"]
     assert not [r for r in d.history if r.result == "ABORTED" and r.changes.endswith("2,1")]
     assert not d.untested_merges
+
+
+def test_noop_succeeds_at_once_without_a_build_request() -> None:
+    layout = baseline_layout()
+    layout.projects["org/app"] = ProjectSpec({"check": (job("noop"),), "gate": (job("noop"),)})
+    d = GateDriver(layout)
+    a = d.add_change("org/app", "A")
+    d.hold_jobs_in_build = True  # nothing to hold: no build is ever asked for
+    d.upload(a)
+    assert not d.history and not d.running_builds() and not d.queued_builds()
+    assert "Build succeeded (check pipeline)." in d.messages(a)[-1]
+    assert "- noop : SUCCESS" in d.messages(a)[-1]
+    d.approve(a)
+    assert d.merges == ["1,1"]
+    assert not d.history
+
+
+def test_a_report_that_concludes_a_build_set_names_it_and_its_result() -> None:
+    layout = baseline_layout()
+    gate_def = layout.pipelines["gate"]
+    reporters = {**gate_def.reporters, "dequeue": gate_def.reporters["failure"]}
+    layout.pipelines["gate"] = replace(gate_def, reporters=reporters)
+    d = GateDriver(layout)
+    a = d.add_change("org/project", "A")
+    b = d.add_change("org/project", "B")
+    c = d.add_change("org/project", "C")
+    d.fail("project-test1", b)
+    d.refuse_submit[c.key] = "the submit rule says no"
+    d.hold_jobs_in_build = True
+    d.approve(a)
+    d.emit(Dequeue("gate", a.key))
+    d.hold_jobs_in_build = False
+    d.approve(b)
+    d.approve(c)
+    buildsets = {r.item: r.buildset for r in d.merge_requests}
+
+    def concluded(change: FakeChange) -> list[tuple[str, str, bool]]:
+        return [
+            (r.action, r.result, r.buildset == buildsets.get(r.item, "?"))
+            for r in d.reports_for(change)
+        ]
+
+    assert concluded(a) == [("start", "", False), ("dequeue", "DEQUEUED", True)]
+    assert concluded(b) == [("start", "", False), ("failure", "FAILURE", True)]
+    assert concluded(c) == [
+        ("start", "", False),
+        ("success", "SUCCESS", True),
+        ("failure", "MERGE_FAILURE", True),
+    ]
+
+
+def test_a_change_that_needs_one_with_an_invalid_configuration_fails_saying_so() -> None:
+    d = gate()
+    d.hold_jobs_in_build = True
+    head = d.add_change("org/project", "H")
+    d.approve(head)  # still building: the broken change is not at the head
+    a = d.add_change("org/project", "A", files=["zuul.yaml"])
+    where = Where(Source("org/project", "master", "zuul.yaml", False), Mark(3, 5))
+    d.config_errors[a.key] = (ConfigError(where, "undefined parent", "job.parent", 'job "x"'),)
+    b = d.add_change("org/project", "B")
+    d.set_parent(b, a)
+    c = d.add_change("org/project", "C")
+    for change in (a, b, c):
+        d.approve(change)
+    d.hold_jobs_in_build = False
+    d.release()
+    assert "zuul.yaml@master:3:5" in d.messages(a)[-1]
+    assert BAD_CONFIG_AHEAD in d.messages(b)[-1]
+    assert d.merges == ["1,1", "4,1"]  # C did not need A: it moved on
+
+
+def test_a_change_behind_a_broken_head_it_needs_fails_saying_so() -> None:
+    d = gate()
+    a = d.add_change("org/project", "A", files=["zuul.yaml"])
+    where = Where(Source("org/project", "master", "zuul.yaml", False), Mark(3, 5))
+    d.config_errors[a.key] = (ConfigError(where, "undefined parent", "job.parent", 'job "x"'),)
+    b = d.add_change("org/project", "B")
+    d.depends_on(b, a)
+    d.approve(a, event=False)
+    d.approve(b)
+    assert "zuul.yaml@master:3:5" in d.messages(a)[-1]
+    assert BAD_CONFIG_AHEAD in d.messages(b)[-1]
+    assert not d.merges
+
+
+def test_an_event_that_changes_nothing_a_queued_item_holds_leaves_the_state_alone() -> None:
+    d = gate()
+    d.hold_jobs_in_build = True
+    a = d.add_change("org/project", "A")
+    b = d.add_change("org/project", "B")
+    d.approve(a)
+    d.approve(b)
+    before = to_dict(d.gate.state)
+    started = len(d.merge_requests)
+    d.vote(a, "Code-Review", 2)  # again: only the vote's time moves
+    assert not d.gate.changed
+    d.emit(d.change_event(b, "comment-added", comment="looks good"))
+    assert not d.gate.changed
+    assert to_dict(d.gate.state) == before
+    assert len(d.merge_requests) == started
+    d.vote(a, "Code-Review", -2)
+    assert "unable to merge due to a missing merge requirement" in d.messages(a)[-1]
+    assert len(d.merge_requests) > started  # B was reset: it no longer has A ahead

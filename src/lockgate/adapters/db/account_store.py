@@ -45,6 +45,30 @@ _GROUPS_OF = (
     .order_by(t.groups.c.name)
 )
 
+_gm = t.group_members.c
+_ACCOUNT_WITH_GROUPS = (
+    select(t.accounts, t.groups.c.uuid.label("group_uuid"), t.groups.c.name.label("group_name"))
+    .select_from(
+        t.accounts.outerjoin(t.group_members, _gm.account_id == t.accounts.c.id).outerjoin(
+            t.groups, t.groups.c.id == _gm.group_id
+        )
+    )
+    .where(t.accounts.c.id == bindparam("id"))
+    .order_by(t.groups.c.name)
+)
+
+
+def account_with_groups(
+    conn: Connection, account_id: int
+) -> tuple[Account, list[tuple[str, str]]] | None:
+    """The account and the (uuid, name) of each group it is a member of, in one
+    statement; None when there is no such account."""
+    rows = conn.execute(_ACCOUNT_WITH_GROUPS, {"id": account_id}).all()
+    if not rows:
+        return None
+    groups = [(r.group_uuid, r.group_name) for r in rows if r.group_uuid is not None]
+    return account_from_row(rows[0]), groups
+
 
 def account_by_id(conn: Connection, account_id: int) -> Account | None:
     row = conn.execute(_ACCOUNT_BY_ID, {"id": account_id}).one_or_none()
@@ -185,6 +209,20 @@ def members(conn: Connection, group_id: int) -> list[Account]:
         .order_by(t.accounts.c.id)
     ).all()
     return [account_from_row(r) for r in rows]
+
+
+_IN_GROUP_NAMED = (
+    select(t.group_members.c.group_id)
+    .join(t.groups, t.groups.c.id == t.group_members.c.group_id)
+    .where(t.group_members.c.account_id == bindparam("account_id"))
+    .where(t.groups.c.name == bindparam("name"))
+)
+
+
+def in_group_named(conn: Connection, account_id: int, name: str) -> bool:
+    """Whether the account is a stored member of the group called `name`."""
+    args = {"account_id": account_id, "name": name}
+    return conn.execute(_IN_GROUP_NAMED, args).first() is not None
 
 
 def groups_of(conn: Connection, account_id: int) -> list[Group]:

@@ -10,7 +10,19 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    String,
+    bindparam,
+    delete,
+    func,
+    insert,
+    null,
+    select,
+    union_all,
+    update,
+)
 
 from lockgate.adapters.db import tables as t
 from lockgate.adapters.db.rows import (
@@ -251,14 +263,21 @@ def _numbers_args(numbers: Sequence[int]) -> dict[str, Any]:
     return {"number": numbers[0]} if len(numbers) == 1 else {"numbers": list(numbers)}
 
 
-def _change_reads(*, one: bool) -> tuple[Any, Any, Any, Any]:
+def _change_reads(*, one: bool) -> tuple[Any, Any, Any]:
+    """The changes (unlocked and locked), and their hashtags and reviewers in one
+    statement: a hashtag row has no account, a reviewer row no hashtag."""
     changes = select(t.changes).where(_matching(t.changes.c.number, one=one))
-    return (
-        changes,
-        changes.with_for_update(),
-        select(t.change_hashtags).where(_matching(t.change_hashtags.c.change_number, one=one)),
-        select(t.change_reviewers).where(_matching(t.change_reviewers.c.change_number, one=one)),
+    h, r = t.change_hashtags.c, t.change_reviewers.c
+    no_text, no_number = null().cast(String), null().cast(Integer)
+    tags_and_people = union_all(
+        select(
+            h.change_number, h.hashtag, no_number.label("account_id"), no_text.label("state")
+        ).where(_matching(h.change_number, one=one)),
+        select(r.change_number, no_text, r.account_id, r.state).where(
+            _matching(r.change_number, one=one)
+        ),
     )
+    return changes, changes.with_for_update(), tags_and_people
 
 
 # Keyed by whether they read one change or more.
@@ -273,16 +292,17 @@ def load_changes(
     if not numbers:
         return []
     args = _numbers_args(numbers)
-    changes, locked, load_hashtags, load_reviewers = _CHANGE_READS[len(numbers) == 1]
+    changes, locked, tags_and_people = _CHANGE_READS[len(numbers) == 1]
     query = locked if for_update and conn.dialect.name != "sqlite" else changes
     rows = conn.execute(query, args).all()
     hashtags: dict[int, list[str]] = defaultdict(list)
-    for h in conn.execute(load_hashtags, args):
-        hashtags[h.change_number].append(h.hashtag)
     reviewers: dict[int, list[int]] = defaultdict(list)
     ccs: dict[int, list[int]] = defaultdict(list)
-    for r in conn.execute(load_reviewers, args):
-        (reviewers if r.state == "REVIEWER" else ccs)[r.change_number].append(r.account_id)
+    for r in conn.execute(tags_and_people, args):
+        if r.account_id is None:
+            hashtags[r.change_number].append(r.hashtag)
+        else:
+            (reviewers if r.state == "REVIEWER" else ccs)[r.change_number].append(r.account_id)
     by_number = {
         row.number: change_from_row(
             row,

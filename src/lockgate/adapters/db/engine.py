@@ -59,7 +59,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         # Writers take the write lock up front so that two of them queue on
         # busy_timeout instead of one failing half way; readers stay deferred.
         immediate = connection.get_execution_options().get(WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Straight to the driver: every transaction begins, and through
+        # SQLAlchemy's execution a BEGIN costs as much as a query.
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 

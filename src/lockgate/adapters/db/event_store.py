@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from lockgate.adapters.db import tables as t
 from lockgate.adapters.db.locks import lock_name
@@ -15,12 +15,30 @@ from lockgate.adapters.db.locks import lock_name
 
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
+    """An event as the log holds it. `data` is its JSON as stored, which the
+    event stream sends as it is; `payload` decodes it when first asked."""
+
     seq: int
     type: str
     created_at: int
-    payload: dict[str, Any]
+    data: str
     project: str | None = None
     change_number: int | None = None
+    _payload: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        if self._payload is None:
+            # Frozen for its readers; the decoded form is only a cache of `data`.
+            object.__setattr__(self, "_payload", json.loads(self.data))
+        assert self._payload is not None
+        return self._payload
+
+
+def encode_payload(payload: Mapping[str, Any]) -> str:
+    """An event's JSON as stored, and so as the event stream sends it: compact,
+    with non-ASCII text as it is."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
 
 
 _INSERT_EVENT = insert(t.events)
@@ -46,7 +64,7 @@ def append_event(
             "created_at": now,
             "project": project,
             "change_number": change_number,
-            "payload": json.dumps(payload, separators=(",", ":"), sort_keys=False),
+            "payload": encode_payload(payload),
         },
     )
     key = result.inserted_primary_key
@@ -54,17 +72,29 @@ def append_event(
     return int(key[0])
 
 
+_e = t.events.c
+_EVENTS_AFTER = (
+    select(t.events).where(_e.seq > bindparam("seq")).order_by(_e.seq).limit(bindparam("limit"))
+)
+_EVENTS_OF_TYPES_AFTER = (
+    select(t.events)
+    .where(_e.seq > bindparam("seq"), _e.type.in_(bindparam("types", expanding=True)))
+    .order_by(_e.seq)
+    .limit(bindparam("limit"))
+)
+
+
 def events_after(
     conn: Connection, seq: int, limit: int = 1000, *, types: Collection[str] = ()
 ) -> list[StoredEvent]:
     """The events after `seq`, oldest first; only those of `types` when given."""
-    query = select(t.events).where(t.events.c.seq > seq)
     if types:
-        query = query.where(t.events.c.type.in_(sorted(types)))
-    rows = conn.execute(query.order_by(t.events.c.seq).limit(limit)).all()
+        query, args = _EVENTS_OF_TYPES_AFTER, {"seq": seq, "limit": limit, "types": sorted(types)}
+    else:
+        query, args = _EVENTS_AFTER, {"seq": seq, "limit": limit}
     return [
-        StoredEvent(r.seq, r.type, r.created_at, json.loads(r.payload), r.project, r.change_number)
-        for r in rows
+        StoredEvent(r.seq, r.type, r.created_at, r.payload, r.project, r.change_number)
+        for r in conn.execute(query, args)
     ]
 
 

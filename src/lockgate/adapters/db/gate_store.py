@@ -92,6 +92,7 @@ class BuildRow:
     queued: int
     started: int | None
     ended: int | None
+    log_path: str | None = None  # its folder in the log store, once started
 
 
 def add_buildset(conn: Connection, row: BuildsetRow) -> None:
@@ -144,6 +145,31 @@ def finish_build(
     if log_url:
         values["log_url"] = log_url
     conn.execute(update(t.gate_builds).where(t.gate_builds.c.uuid == uuid).values(**values))
+
+
+def set_log_path(conn: Connection, uuid: str, log_path: str) -> bool:
+    """Record where a build's logs go; False when there is no such build."""
+    moved = conn.execute(
+        update(t.gate_builds).where(t.gate_builds.c.uuid == uuid).values(log_path=log_path)
+    ).rowcount
+    return bool(moved)
+
+
+@dataclass(frozen=True, slots=True)
+class BuildLogState:
+    tenant: str
+    log_path: str | None
+    result: str | None
+    log_url: str | None
+
+
+def build_log_state(conn: Connection, uuid: str) -> BuildLogState | None:
+    """A build's log folder and, once it has ended, its result and log URL."""
+    b = t.gate_builds
+    row = conn.execute(
+        select(b.c.tenant, b.c.log_path, b.c.result, b.c.log_url).where(b.c.uuid == uuid)
+    ).first()
+    return None if row is None else BuildLogState(row.tenant, row.log_path, row.result, row.log_url)
 
 
 @dataclass(frozen=True, slots=True)

@@ -368,6 +368,8 @@ gate_builds = Table(
     Column("queued", BigInteger, nullable=False),
     Column("started", BigInteger, nullable=True),
     Column("ended", BigInteger, nullable=True),
+    # The build's folder in the log store (0006), set when the executor starts it.
+    Column("log_path", String(1024), nullable=True),
     Index("ix_gate_builds_tenant_queued", "tenant", "queued"),
     Index("ix_gate_builds_buildset", "buildset"),
     Index("ix_gate_builds_job", "tenant", "job"),
@@ -387,4 +389,63 @@ gate_reports = Table(
     Column("done_at", BigInteger, nullable=False),
     Column("merged", Boolean),
     Column("error", Text),
+)
+
+# --- test nodes ------------------------------------------------------------------
+
+# One row per node a provider made or is making. State changes compare and set
+# the old state, so two launchers never take one node; `external_id` is the
+# provider's own name for what it made, saved as soon as it exists so that a
+# restarted launcher can finish or undo the launch.
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("label", String(255), nullable=False),
+    Column("provider", String(255), nullable=False),
+    Column("pool", String(255), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("external_id", String(1024), nullable=True),
+    Column("connection", Text, nullable=False),  # JSON host vars
+    Column("request", String(64), nullable=True),
+    Column("launch_attempts", Integer, nullable=False, default=0),
+    Column("hold_autohold", String(64), nullable=True),
+    Column("hold_reason", Text, nullable=False, default=""),
+    Column("hold_expires", BigInteger, nullable=True),
+    Column("created", BigInteger, nullable=False),
+    Column("state_time", BigInteger, nullable=False),
+    Index("ix_nodes_state", "state"),
+    Index("ix_nodes_request", "request"),
+)
+
+node_requests = Table(
+    "node_requests",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("labels", Text, nullable=False),  # JSON list
+    Column("build", String(255), nullable=False),
+    Column("precedence", Integer, nullable=False),
+    Column("relative_priority", Integer, nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("nodes", Text, nullable=False),  # JSON list of node ids, in label order
+    Column("provider", String(255), nullable=True),
+    Column("reason", Text, nullable=False, default=""),
+    Column("created", BigInteger, nullable=False),
+    Index("ix_node_requests_state", "state"),
+)
+
+autoholds = Table(
+    "autoholds",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("tenant", String(255), nullable=False),
+    Column("project", String(255), nullable=False),
+    Column("job", String(255), nullable=False),
+    Column("ref_filter", String(1024), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("held", Integer, nullable=False, default=0),
+    Column("node_expiration", Integer, nullable=True),  # seconds; NULL: until deleted
+    Column("created", BigInteger, nullable=False),
+    Index("ix_autoholds_tenant", "tenant"),
 )

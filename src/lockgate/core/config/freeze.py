@@ -172,12 +172,19 @@ class JobBuilder:
                 self.values[attribute] = value
         self._apply_lists(job)
         self._apply_mappings(job)
-        if job.nodeset is not None:
-            self.nodeset = (
-                self.index.nodesets.get(job.nodeset, NO_NODES)
-                if isinstance(job.nodeset, str)
-                else job.nodeset
-            )
+        if isinstance(job.nodeset, str):
+            nodeset = self.index.nodesets.get(job.nodeset)
+            if nodeset is None:
+                self._error(
+                    job,
+                    f'job "{self.name}" uses the nodeset "{job.nodeset}", '
+                    "which is not defined in this tenant",
+                    "nodeset",
+                )
+                return
+            self.nodeset = nodeset
+        elif job.nodeset is not None:
+            self.nodeset = job.nodeset
         if job.allowed_projects is not None:
             self._allow(frozenset(job.allowed_projects))
         self._apply_playbooks(job, origin)
@@ -371,6 +378,9 @@ class Collected:
     # None: every job of the chain had a matching variant
     unmatched: str | None = None
     cycle: tuple[str, ...] = ()
+    # a job of the chain (or the job itself) that did not load: it is not
+    # defined in the tenant, or it was dropped for its own error
+    missing: str | None = None
 
 
 def collect_variants(
@@ -390,7 +400,11 @@ def collect_variants(
     def visit(job_name: str, stack: tuple[str, ...]) -> bool:
         path.add(job_name)
         matched = False
-        for variant in index.jobs.get(job_name, ()):
+        variants = index.jobs.get(job_name)
+        if variants is None:
+            result.missing = job_name
+            return False
+        for variant in variants:
             if not matches(index, variant, item):
                 continue
             job = variant.job
@@ -406,7 +420,7 @@ def collect_variants(
                     return False
                 chosen.setdefault(job_name, parent)
                 if not visit(parent, (*stack, job_name)):
-                    if result.unmatched is None and not result.cycle:
+                    if result.unmatched is None and not result.cycle and result.missing is None:
                         result.unmatched = parent
                     return False
             elif parent is not None:
@@ -415,7 +429,8 @@ def collect_variants(
             matched = True
         return matched
 
-    if not visit(name, ()) and result.unmatched is None and not result.cycle:
+    found = visit(name, ())
+    if not found and result.unmatched is None and not result.cycle and result.missing is None:
         result.unmatched = name
     ancestry: list[str] = []
     node = name

@@ -10,6 +10,8 @@ A reference to something that is not defined is reported once per missing
 name and per project, at its first use in load order, with the count of
 the others. Undefined semaphores are not errors: Zuul gives them a max of 1.
 
+Every tenant has Zuul's built-in `noop` job, unless it defines its own.
+
 `update_index` builds the index of a speculative layout from the tenant's:
 it re-checks only the jobs defined in the replaced layers and the jobs that
 inherit from them, and resolves again only the layers whose references
@@ -32,7 +34,14 @@ from lockgate.core.config.job_checks import (
     set_variants,
 )
 from lockgate.core.config.layers import JobVariant, Layer, Origin
-from lockgate.core.config.objects import NodesetDef, PipelineDef, QueueDef, SecretDef, SemaphoreDef
+from lockgate.core.config.objects import (
+    JobDef,
+    NodesetDef,
+    PipelineDef,
+    QueueDef,
+    SecretDef,
+    SemaphoreDef,
+)
 from lockgate.core.config.references import (
     Known,
     LayerRefs,
@@ -53,6 +62,14 @@ __all__ = [
 ]
 
 LayerKey = tuple[str, str]
+
+NOOP = "noop"
+# Zuul's built-in job: it needs no nodes, no playbooks and no executor, and
+# always succeeds (the scheduler finishes it by itself).
+NOOP_VARIANT = JobVariant(
+    JobDef(NOOP, is_base=True, description="A job that always succeeds"),
+    Origin("", "", trusted=True),
+)
 
 
 @dataclass(slots=True)
@@ -87,6 +104,7 @@ def build_index(tenant: TenantDef, layers: Sequence[Layer]) -> Index:
     for layer in layers:
         for variant in layer.jobs:
             grouped.setdefault(variant.job.name, []).append(variant)
+    grouped.setdefault(NOOP, [NOOP_VARIANT])
     for name, variants in grouped.items():
         set_variants(tenant, checks, name, variants, shared=False)
     check_names(tenant, checks, dict.fromkeys(checks.raw), _definitions(index))
@@ -133,6 +151,9 @@ def update_index(
             kept + new_variants.get(name, []),
             key=lambda v: position.get((v.origin.project, v.origin.branch), len(position)),
         )
+        if name == NOOP:
+            # the tenant's own noop replaces the built-in one while it is defined
+            variants = [v for v in variants if v is not NOOP_VARIANT] or [NOOP_VARIANT]
         set_variants(tenant, checks, name, variants)
     seeds = set(changed_jobs)
     for kind, names in (
@@ -291,25 +312,46 @@ def _finish(index: Index) -> None:
 def _missing_errors(
     refs: Iterable[MissingRef], place: Callable[[ConfigError], tuple[int, int, int]]
 ) -> list[ConfigError]:
-    """One error per (project, kind, name), at the first use in load order."""
+    """One error per (project, kind, name), at the first use in load order,
+    with how many times it is used."""
     first: dict[tuple[str, str, str], MissingRef] = {}
-    count: dict[tuple[str, str, str], int] = {}
+    uses: dict[tuple[str, str, str], list[MissingRef]] = {}
     for ref in refs:
         key = (ref.project, ref.kind, ref.name)
         prior = first.get(key)
         if prior is None or place(ref.error) < place(prior.error):
             first[key] = ref
-        count[key] = count.get(key, 0) + 1
+        uses.setdefault(key, []).append(ref)
     out = []
     ordered = sorted(first.items(), key=lambda i: (place(i[1].error), i[1].error.message))
     for key, ref in ordered:
         error = ref.error
-        more = count[key] - 1
-        if more:
-            hint = f"{error.hint}; " if error.hint else ""
-            plural = "s" if more > 1 else ""
+        if len(uses[key]) > 1:
             error = dataclasses.replace(
-                error, hint=f"{hint}{more} more use{plural} in {key[0]} dropped too"
+                error, message=f"{error.message} (used {_count_uses(uses[key])}; first here)"
             )
         out.append(error)
     return out
+
+
+_USE_PHRASES = (
+    ("parent", "as a parent by {} job", "s"),
+    ("nodeset", "by {} job", "s"),
+    ("pipeline", "in {} project pipeline", "s"),
+    ("template", "by {} project stanza", "s"),
+    ("", "by {} job", "s"),
+)
+
+
+def _count_uses(refs: Sequence[MissingRef]) -> str:
+    parts = []
+    for use, phrase, plural in _USE_PHRASES:
+        of_use = [r for r in refs if r.use == use]
+        if not of_use:
+            continue
+        # jobs are counted once however many variants name it; pipelines per mention
+        count = len(of_use) if use == "pipeline" else len({r.error.context for r in of_use})
+        text = phrase.format(count) + (plural if count > 1 else "")
+        if text not in parts:
+            parts.append(text)
+    return ", ".join(parts)

@@ -1,11 +1,15 @@
 """The checks of job definitions against each other, kept per job name.
 
 Every variant of a job must be in one project; a variant's parent must be
-defined and loadable, not final, not protected in another project, not
-intermediate unless the child is abstract, and not lead back to the job;
-its nodeset and secrets must be defined (the secrets in its own project).
-A variant that fails is dropped; a job that loses every variant takes its
-children with it.
+loadable, not final, not protected in another project, not intermediate
+unless the child is abstract, and not lead back to the job; its secrets
+must be defined in its own project. A variant that fails is dropped; a job
+that loses every variant takes its children with it.
+
+A parent or nodeset that is not defined at all is not the variant's own
+fault (it usually lives in a project the tenant does not load, such as
+zuul-jobs): the variant loads, the missing name is reported once as the
+root cause, and freezing a job that needs it is a `ConfigProblem`.
 
 The results are kept by job name (`JobChecks`) so that a speculative
 layout re-checks only the jobs whose definitions changed and the jobs that
@@ -33,6 +37,9 @@ class MissingRef:
     kind: str
     name: str
     error: ConfigError
+    # how it is used: "parent", "nodeset", "pipeline" (named in a project
+    # pipeline) or "template" (named by a project stanza); "" for the rest
+    use: str = ""
 
 
 # What a final job's later variants, and another project's variants of a
@@ -63,6 +70,7 @@ EXECUTION_ATTRIBUTES = (
 
 
 _Drop = Callable[[JobVariant, ConfigError | None, "MissingRef | None"], None]
+_Note = Callable[[str, "MissingRef"], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +252,10 @@ def check_names(
         if missing is not None:
             checks.missing.setdefault(name, []).append(missing)
 
+    def note(name: str, missing: MissingRef) -> None:
+        # a root cause that does not drop the variant
+        checks.missing.setdefault(name, []).append(missing)
+
     # A parent outside `names` that did not load stays so; its children here follow it.
     emptied: set[str] = set()
     for name in names:
@@ -253,13 +265,13 @@ def check_names(
                 pass
             elif parent in checks.raw and parent not in checks.alive:
                 emptied.add(parent)
-            _check_variant(tenant, checks, variant, defs, drop)
+            _check_variant(tenant, checks, variant, defs, drop=drop, note=note)
     emptied |= _prune(checks, dropped, touched)
     for variant, cycle in _parent_cycles(checks, names):
         drop(
             variant,
             ConfigError(
-                variant.job.where,
+                variant.job.at("parent"),
                 "the parent chain loops back to this job: " + " -> ".join(cycle),
                 attribute="parent",
                 context=f'job "{variant.job.name}"',
@@ -274,7 +286,7 @@ def check_names(
             if id(child) in dropped or child.job.name not in names:
                 continue
             error = ConfigError(
-                child.job.where,
+                child.job.at("parent"),
                 f'the parent job "{parent}" could not be loaded; see its own error',
                 attribute="parent",
                 context=f'job "{child.job.name}"',
@@ -305,7 +317,9 @@ def _check_variant(
     checks: JobChecks,
     variant: JobVariant,
     defs: Definitions,
+    *,
     drop: _Drop,
+    note: _Note,
 ) -> None:
     job = variant.job
     project = variant.origin.project
@@ -314,33 +328,35 @@ def _check_variant(
     if parent is not None:
         flags = checks.flags.get(parent)
         if flags is None:
-            error = undefined_job(job.where, parent, context, "parent")
-            drop(variant, None, MissingRef(project, "job", parent, error))
-            return
-        problem = _parent_problem(variant, parent, flags)
+            error = undefined_job(job.at("parent"), parent, context, "parent")
+            note(job.name, MissingRef(project, "job", parent, error, "parent"))
+        problem = None if flags is None else _parent_problem(variant, parent, flags)
         if problem is not None:
             drop(
-                variant, ConfigError(job.where, problem, attribute="parent", context=context), None
+                variant,
+                ConfigError(job.at("parent"), problem, attribute="parent", context=context),
+                None,
             )
             return
     if isinstance(job.nodeset, str):
         nodeset = defs.nodesets.get(job.nodeset)
         if nodeset is None:
-            error = undefined(job.where, "nodeset", job.nodeset, context)
-            drop(variant, None, MissingRef(project, "nodeset", job.nodeset, error))
-            return
-        count = nodeset_size(nodeset)
+            error = undefined(job.at("nodeset"), "nodeset", job.nodeset, context)
+            note(job.name, MissingRef(project, "nodeset", job.nodeset, error, "nodeset"))
+        count = 0 if nodeset is None else nodeset_size(nodeset)
         if count > tenant.max_nodes_per_job:
             message = (
                 f'the nodeset "{job.nodeset}" has {count} nodes; '
                 f"the tenant allows {tenant.max_nodes_per_job}"
             )
             drop(
-                variant, ConfigError(job.where, message, attribute="nodeset", context=context), None
+                variant,
+                ConfigError(job.at("nodeset"), message, attribute="nodeset", context=context),
+                None,
             )
             return
     for use in job.secrets or ():
-        where = use.where if use.where.mark.line else job.where
+        where = use.where if use.where.mark.line else job.at("secrets")
         entry = defs.secrets.get(use.secret)
         if entry is None:
             error = undefined(where, "secret", use.secret, context)

@@ -59,6 +59,9 @@ class ProjectPipeline:
     variables_key: tuple[int, ...]  # which stanzas' vars made `variables`
     fail_fast: bool
     defined: bool  # some stanza or template has a section for the pipeline
+    # templates an applying stanza names that are not defined: the jobs they
+    # would add are unknown, so no graph can be trusted
+    problems: list[ConfigError] = dataclasses.field(default_factory=list)
 
 
 def stanza_applies(stanza: ResolvedStanza, item: ItemContext) -> bool:
@@ -75,6 +78,17 @@ def project_pipeline(
     for stanza in index.stanzas.get(project, ()):
         if not stanza_applies(stanza, item):
             continue
+        for name in stanza.missing_templates:
+            result.problems.append(
+                ConfigError(
+                    stanza.definition.where,
+                    f'project-template "{name}" is not defined in this tenant; '
+                    "the jobs it adds are unknown",
+                    attribute="templates",
+                    context=f'project "{stanza.definition.name or stanza.project}"',
+                    hint="define the template, or remove it from the project",
+                )
+            )
         if stanza.definition.vars:
             result.variables = deep_merge(result.variables, stanza.definition.vars)
             result.variables_key += (id(stanza.definition),)
@@ -121,6 +135,8 @@ def freeze_job_graph(
     if cache is None:
         cache = {}
     wanted = project_pipeline(index, item.project, pipeline.name, item)
+    if wanted.problems:
+        return ConfigProblem(tuple(wanted.problems))
     if not wanted.mentions:
         return JobGraph(fail_fast=wanted.fail_fast)
     errors: list[ConfigError] = []
@@ -187,6 +203,8 @@ def _build(
             context=f'job "{name}"',
         )
         return Built(None, (error,))
+    if collected.missing is not None:
+        return Built(None, (_missing_job(index, name, collected.missing, mentions[0]),))
     if collected.unmatched is not None:
         return NOT_RUN
     applied = [m for m in mentions if m.use.variant is None or inline_matches(m.use.variant, item)]
@@ -214,6 +232,27 @@ def _build(
         abstract=builder.abstract,
         allowed=builder.allowed,
         post_review=builder.post_review,
+    )
+
+
+def _missing_job(index: Index, name: str, missing: str, mention: Mention) -> ConfigError:
+    broken = missing in index.checks.raw
+    if missing == name:
+        message = (
+            f'job "{name}" could not be loaded; see its own error'
+            if broken
+            else f'job "{name}" is not defined in this tenant'
+        )
+    elif broken:
+        message = f'job "{name}" inherits from "{missing}", which could not be loaded'
+    else:
+        message = f'job "{name}" inherits from "{missing}", which is not defined in this tenant'
+    return ConfigError(
+        mention.use.where,
+        message,
+        attribute="jobs",
+        context=f'job "{name}"',
+        hint="it may come from a project the tenant does not load, or be misspelt",
     )
 
 

@@ -21,7 +21,13 @@ from lockgate.core.config.index import Index, build_index, update_index
 from lockgate.core.config.job_graph import FreezeCache, freeze_job_graph
 from lockgate.core.config.layers import Layer, LoadedConfig, ProjectNames, build_layer
 from lockgate.core.config.matchers import ItemContext
-from lockgate.core.config.objects import JobDef, ParsedConfig, PipelineDef, ProjectPipelineDef
+from lockgate.core.config.objects import (
+    JobDef,
+    ParsedConfig,
+    PipelineDef,
+    ProjectPipelineDef,
+    SecretDef,
+)
 from lockgate.core.config.source import NOWHERE, ConfigError
 from lockgate.core.config.tenants import TenantDef
 from lockgate.core.gating.changes import Subject
@@ -63,6 +69,8 @@ class Layout:
             self._errors_by_project.setdefault(error.where.source.project, []).append(error)
         self._graphs: dict[tuple[object, ...], JobGraph | ConfigProblem] = {}
         self._frozen: FreezeCache = {}
+        # TenantDef.project is a scan; a graph per item would make it quadratic
+        self._extra_paths = {p.name: p.extra_config_paths for p in tenant.projects}
 
     # --- LayoutView ----------------------------------------------------------
 
@@ -126,8 +134,7 @@ class Layout:
             return ConfigProblem(
                 (ConfigError(NOWHERE, f'tenant "{self.tenant.name}" has no pipeline "{pipeline}"'),)
             )
-        tenant_project = self.tenant.project(item.project)
-        extra = tenant_project.extra_config_paths if tenant_project is not None else ()
+        extra = self._extra_paths.get(item.project, ())
         if len(self._frozen) >= _FROZEN_CACHE_SIZE:
             self._frozen.clear()
         graph = freeze_job_graph(
@@ -161,6 +168,11 @@ class Layout:
     def jobs(self) -> Mapping[str, tuple[JobDef, ...]]:
         """Every job that loaded, by name, with its variants in definition order."""
         return {name: tuple(v.job for v in variants) for name, variants in self._index.jobs.items()}
+
+    def secret(self, name: str) -> SecretDef | None:
+        """The secret object `name` (its data still encrypted), for the executor."""
+        entry = self._index.secrets.get(name)
+        return None if entry is None else entry[1]
 
     def project_names(self) -> Sequence[str]:
         return tuple(p.name for p in self.tenant.projects)

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lockgate.core.config.source import NOWHERE, ConfigError, Where
+from lockgate.core.config.source import NOWHERE, ConfigError, Mark, Where
 
 MANAGERS = ("independent", "dependent", "serial", "supercedent")
 PRECEDENCES = ("high", "normal", "low")
@@ -298,6 +298,13 @@ class JobDef:
     failure_url: str | None = None
     # attribute -> "override" or "inherit", from the `!override` / `!inherit` tags
     merge_tags: Mapping[str, str] = field(default_factory=dict)
+    # field name -> where the attribute was written, for errors about it
+    marks: Mapping[str, Mark] = field(default_factory=dict, compare=False)
+
+    def at(self, attribute: str) -> Where:
+        """Where `attribute` (a field name) was written, else where the job starts."""
+        mark = self.marks.get(attribute)
+        return self.where if mark is None else Where(self.where.source, mark)
 
 
 # --- projects, templates and the rest ---------------------------------------

@@ -423,7 +423,16 @@ def parse_job(checker: Checker, body: ConfigMap, *, variant_of: str | None = Non
         )
     if checker.failed or name is None:
         return None
-    return JobDef(name=name, where=body.where, merge_tags=merge_tags, **fields)
+    # where each attribute was written, by field name, for errors found later
+    # (an undefined parent, a final job's attribute) that name their line
+    marks = {
+        spec[0]: body.key_marks[key]
+        for key, spec in JOB_ATTRIBUTES.items()
+        if key in body.key_marks
+    }
+    if "parent" in body.key_marks:
+        marks["parent"] = body.key_marks["parent"]
+    return JobDef(name=name, where=body.where, merge_tags=merge_tags, marks=marks, **fields)
 
 
 # --- nodesets -----------------------------------------------------------------

@@ -1,7 +1,10 @@
 """The references of one layer's project stanzas and templates.
 
-A stanza or template keeps the templates, pipelines and jobs it names that
-exist; each missing one is a `MissingRef`. The outcome is kept per layer,
+A stanza or template keeps the pipelines it names that exist, and every job
+and template it names: a job or template that is not defined (or could not
+be loaded) is a `MissingRef`, reported once when the layout loads, and a
+`ConfigProblem` when a job graph that needs it is frozen, so that a change
+is never gated on fewer jobs than its project asks for. The outcome is kept per layer,
 with the names it depended on, so that a speculative layout resolves again
 only the layers whose references changed.
 """
@@ -43,6 +46,7 @@ class ResolvedStanza:
     origin: Origin
     templates: tuple[str, ...]
     pipelines: Mapping[str, ProjectPipelineDef]
+    missing_templates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +82,7 @@ def resolve_layer(layer: Layer, known: Known) -> LayerRefs:
             f'project-template "{name}"',
         )
         refs.templates.append(ResolvedTemplate(template.definition, template.origin, pipelines))
-    resolved: dict[int, tuple[tuple[str, ...], dict[str, ProjectPipelineDef]]] = {}
+    resolved: dict[int, tuple[tuple[str, ...], dict[str, ProjectPipelineDef], tuple[str, ...]]] = {}
     for stanza in layer.stanzas:
         definition = stanza.definition
         key = id(definition)
@@ -86,22 +90,33 @@ def resolve_layer(layer: Layer, known: Known) -> LayerRefs:
             # A regex stanza applies to many projects; its references are checked once.
             context = f'project "{definition.name or stanza.project}"'
             templates = []
+            missing = []
             for name in definition.templates:
                 refs.names.add(("project-template", name))
                 if name in known.templates:
                     templates.append(name)
                 else:
+                    missing.append(name)
                     error = undefined(definition.where, "project-template", name, context)
                     refs.missing.append(
-                        MissingRef(stanza.origin.project, "project-template", name, error)
+                        MissingRef(
+                            stanza.origin.project, "project-template", name, error, "template"
+                        )
                     )
             pipelines = _resolve_pipelines(
                 refs, known, definition.pipelines, stanza.origin, context
             )
-            resolved[key] = (tuple(templates), pipelines)
-        templates_ok, pipelines_ok = resolved[key]
+            resolved[key] = (tuple(templates), pipelines, tuple(missing))
+        templates_ok, pipelines_ok, missing_templates = resolved[key]
         refs.stanzas.append(
-            ResolvedStanza(stanza.project, definition, stanza.origin, templates_ok, pipelines_ok)
+            ResolvedStanza(
+                stanza.project,
+                definition,
+                stanza.origin,
+                templates_ok,
+                pipelines_ok,
+                missing_templates,
+            )
         )
     return refs
 
@@ -139,8 +154,9 @@ def _use_ok(refs: LayerRefs, known: Known, use: JobUse, origin: Origin, context:
             )
         else:
             error = undefined_job(use.where, use.name, context, "jobs")
-        refs.missing.append(MissingRef(origin.project, "job", use.name, error))
-        return False
+        refs.missing.append(MissingRef(origin.project, "job", use.name, error, "pipeline"))
+        # kept: freezing a graph that needs it says why it cannot run
+        return True
     variant = use.variant
     if variant is None:
         return True
@@ -163,6 +179,7 @@ def _use_ok(refs: LayerRefs, known: Known, use: JobUse, origin: Origin, context:
         refs.names.add(("nodeset", variant.nodeset))
         if variant.nodeset not in known.nodesets:
             error = undefined(use.where, "nodeset", variant.nodeset, f'job "{use.name}"')
-            refs.missing.append(MissingRef(origin.project, "nodeset", variant.nodeset, error))
-            return False
+            refs.missing.append(
+                MissingRef(origin.project, "nodeset", variant.nodeset, error, "nodeset")
+            )
     return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from lockgate.core.config.files import touches_config
 from lockgate.core.config.objects import PipelineDef
 from lockgate.core.gating.changes import Change, Ref
 from lockgate.core.gating.context import SHARED_MANAGERS, Ctx
@@ -101,8 +102,19 @@ def _is_merged(ctx: Ctx, key: str, pool: Pool) -> bool:
     return key in ctx.state.merged or (key in pool and pool[key].status == "MERGED")
 
 
+def in_pipeline(ctx: Ctx, pipeline: str, subject: Change | Ref) -> bool:
+    """Zuul's "No project-pipeline config; not enqueuing": a project that runs
+    no jobs in the pipeline stays out of it, unless the change edits
+    configuration (its own dynamic layout then says what it runs)."""
+    if ctx.layout.queue_for(pipeline, subject.project) is not None:
+        return True
+    return isinstance(subject, Change) and touches_config(subject.files)
+
+
 def _may_enter(ctx: Ctx, pipeline: PipelineDef, change: Change, ignore_requirements: bool) -> bool:
     if not change.is_open or not change.is_current:
+        return False
+    if not in_pipeline(ctx, pipeline.name, change):
         return False
     if pipeline.manager == "dependent" and not change.can_merge(reporter_labels(pipeline)):
         return False
@@ -295,6 +307,8 @@ def enqueue_ref(ctx: Ctx, pipeline_name: str, ref: Ref) -> bool:
     for item in ctx.state.pipeline_items(pipeline_name):
         if item.ref is not None and item.ref.key == ref.key:
             return True
+    if not in_pipeline(ctx, pipeline_name, ref):
+        return False
     if pipeline.manager == "independent":
         queue = _new_queue(ctx, pipeline, ref.project, ref.ref, True)
     elif pipeline.manager == "supercedent":

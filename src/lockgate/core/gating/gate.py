@@ -10,7 +10,7 @@ TenantGate and calls `resume` to re-issue what the old one never saw finish.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Any
 
 from lockgate.core.config.objects import PipelineDef
@@ -53,6 +53,11 @@ class TenantGate:
         self._state.layout_generation = layout.generation
         self._dynamic: dict[str, LayoutView] = {}
         self._requirements: dict[tuple[int, int], tuple[PipelineDef, Change, bool]] = {}
+        # whether the last `handle` changed the state (the scheduler need not
+        # save a state that an event left as it was)
+        self.changed = False
+        self._index: dict[int, list[Item]] = {}
+        self._index_counter = -1
 
     @property
     def state(self) -> GateState:
@@ -72,11 +77,17 @@ class TenantGate:
     def handle(self, event: GateEvent, now: float) -> list[GateAction]:
         ctx = self._ctx(now)
         only = self._queues_of(event)
+        self.changed = True
         if isinstance(event, TriggerEvent):
-            _trigger(ctx, event)
+            before = (ctx.state.counter, len(ctx.state.merged))
+            _trigger(ctx, event, self._by_number())
             # nothing else saw anything new (a requirement with an age is
             # re-checked by the next pass that walks its queue)
             only = sorted(ctx.touched)
+            if not only and not ctx.actions:
+                # it entered no pipeline and changed nothing a queued item holds
+                self.changed = (ctx.state.counter, len(ctx.state.merged)) != before
+                return []
         elif isinstance(event, MergeCompleted):
             merge_completed(ctx, event)
         elif isinstance(event, BuildStarted):
@@ -101,6 +112,19 @@ class TenantGate:
             _reconfigure(ctx)
         process(ctx, only)
         return ctx.actions
+
+    def _by_number(self) -> dict[int, list[Item]]:
+        """The items that hold each change number. An item's changes keep their
+        numbers and every new item takes an id, so the index holds until the
+        id counter moves (the items it lists may have left since)."""
+        if self._index_counter != self._state.counter:
+            index: dict[int, list[Item]] = {}
+            for item in self._state.items.values():
+                for change in item.changes:
+                    index.setdefault(change.number, []).append(item)
+            self._index = index
+            self._index_counter = self._state.counter
+        return self._index
 
     def _queues_of(self, event: GateEvent) -> list[str] | None:
         """The queues an outcome event can change (None: every queue). A build,
@@ -157,18 +181,56 @@ class TenantGate:
         return status
 
 
-def _refresh(ctx: Ctx, pool: dict[str, Change], event: TriggerEvent) -> None:
-    """Items keep snapshots of their changes; an event brings newer ones."""
+def _uses_ages(layout: LayoutView) -> bool:
+    return any(
+        m.newer_than is not None or m.older_than is not None
+        for name in layout.pipeline_names()
+        for r in (*layout.pipeline(name).require, *layout.pipeline(name).reject)
+        for m in r.approvals
+    )
+
+
+def _votes(change: Change, with_times: bool) -> list[tuple[object, ...]]:
+    return sorted(
+        (a.label, a.value, a.username, a.email, a.granted_on if with_times else 0.0)
+        for a in change.approvals
+    )
+
+
+def _same_for_gating(old: Change, new: Change, with_times: bool) -> bool:
+    """Whether a newer snapshot says nothing new to the gate: a repeated vote
+    only moves its time, which matters to no requirement without an age."""
+    if old is new or old == new:
+        return True
+    if with_times or any(getattr(old, f) != getattr(new, f) for f in _BESIDES_VOTES):
+        return False
+    return _votes(old, with_times) == _votes(new, with_times)
+
+
+_BESIDES_VOTES = tuple(f.name for f in fields(Change) if f.name != "approvals")
+
+
+def _refresh(
+    ctx: Ctx, pool: dict[str, Change], event: TriggerEvent, by_number: dict[int, list[Item]]
+) -> None:
+    """Items keep snapshots of their changes; an event brings newer ones. A
+    snapshot that differs in nothing the gate looks at is not taken, so that
+    an event that changes nothing leaves the queues and the state alone."""
     newer = event.change
     numbers = {c.number for c in pool.values()}
-    for item in ctx.state.items.values():
-        if not any(c.number in numbers for c in item.changes):
-            continue
+    with_times: bool | None = None
+    concerned = {id(i): i for number in numbers for i in by_number.get(number, ())}
+    for item in concerned.values():
+        if ctx.state.items.get(item.id) is not item:
+            continue  # gone since the index was made
         for n, change in enumerate(item.changes):
             if change.key in pool:
-                if item.changes[n] is not pool[change.key]:
+                fresh = pool[change.key]
+                if with_times is None:
+                    with_times = _uses_ages(ctx.layout)
+                if not _same_for_gating(change, fresh, with_times):
+                    item.changes[n] = fresh
                     ctx.touched.add(item.queue)
-                item.changes[n] = pool[change.key]
             elif (
                 newer is not None
                 and change.number == newer.number
@@ -213,13 +275,13 @@ def _merged_elsewhere(ctx: Ctx, change: Change) -> None:
                 remove_item(ctx, item, reset_behind=False, report_dequeue=False)
 
 
-def _trigger(ctx: Ctx, event: TriggerEvent) -> None:
+def _trigger(ctx: Ctx, event: TriggerEvent, by_number: dict[int, list[Item]]) -> None:
     pool: dict[str, Change] = dict(event.dependencies)
     for behind in event.needed_by:
         pool[behind.key] = behind
     if event.change is not None:
         pool[event.change.key] = event.change
-    _refresh(ctx, pool, event)
+    _refresh(ctx, pool, event, by_number)
     change = event.change
     if change is not None:
         if change.status == "MERGED":

@@ -19,7 +19,7 @@ from lockgate.core.gating.jobs import (
     voting_failures,
 )
 from lockgate.core.gating.reporting import fail_out, final_action, finish, remove_item, send
-from lockgate.core.gating.reports import MISSING_REQUIREMENT, NEEDS_FAILED
+from lockgate.core.gating.reports import BAD_CONFIG_AHEAD, MISSING_REQUIREMENT, NEEDS_FAILED
 from lockgate.core.gating.requirements import reporter_labels, unmet_requirements
 from lockgate.core.gating.state import Item, Queue
 from lockgate.core.gating.window import is_active
@@ -132,6 +132,7 @@ def process_queue(ctx: Ctx, queue: Queue) -> bool:
     changed = False
     ahead_keys: set[str] = set()  # of the live items walked so far
     failing_keys: set[str] = set()  # of those that are failing
+    bad_config_keys: set[str] = set()  # of those whose configuration is invalid
     for position, item_id in enumerate(list(queue.items)):
         item = state.items.get(item_id)
         if item is None or item.queue != queue.id:
@@ -144,6 +145,10 @@ def process_queue(ctx: Ctx, queue: Queue) -> bool:
             continue
         if item.live and item.ref is None:
             reason = _revalidate(ctx, item, pipeline, ahead_keys)
+            if reason == NEEDS_FAILED and (
+                item.fail_reason == BAD_CONFIG_AHEAD or bad_config_keys.intersection(needs_of(item))
+            ):
+                reason = BAD_CONFIG_AHEAD  # what it needed left with its config errors
             if reason:
                 fail_out(ctx, item, reason)
                 changed = True
@@ -151,6 +156,9 @@ def process_queue(ctx: Ctx, queue: Queue) -> bool:
         item.active = is_active(position, queue.window)
         failing: list[str] = []
         if shared and failing_keys and failing_keys.intersection(needs_of(item)):
+            if bad_config_keys.intersection(needs_of(item)):
+                # Zuul's words for it, reported when it reaches the head
+                item.fail_reason = BAD_CONFIG_AHEAD
             if not item.needs_failing:
                 item.needs_failing = True
                 cancel_builds(ctx, buildset(ctx, item), NEEDS_FAILED)
@@ -161,6 +169,7 @@ def process_queue(ctx: Ctx, queue: Queue) -> bool:
                 # the change it needs is not failing any more (it was reset
                 # onto a new base): this item starts again too
                 item.needs_failing = False
+                item.fail_reason = ""
                 reset(ctx, item)
                 changed = True
             if shared and item.item_ahead != nnfi:
@@ -174,6 +183,8 @@ def process_queue(ctx: Ctx, queue: Queue) -> bool:
             failing.append("it has a merge conflict")
         if bs.merge == "config-error":
             failing.append("it has an invalid configuration")
+            if item.live:
+                bad_config_keys.update(keys)
         if item.fail_reason:
             failing.append(item.fail_reason)
         if voting_failures(ctx, bs):

@@ -66,8 +66,11 @@ def send(
     kind: str,
     jobs: Sequence[JobOutcome] = (),
     reason: str = "",
+    buildset: str = "",
+    result: str = "",
 ) -> list[str]:
-    """One Report per change; returns their ids (none when the action has no reporters)."""
+    """One Report per change; returns their ids (none when the action has no reporters).
+    A report that concludes a build set names it and its result."""
     reporters = reporters_for(ctx, pipeline, action)
     if not reporters:
         return []
@@ -82,6 +85,8 @@ def send(
             change=change,
             message=message,
             reporters=reporters,
+            buildset=buildset,
+            result=result,
         )
         ctx.state.reports[report.report] = PendingReport(report, kind)
         ctx.emit(report)
@@ -113,6 +118,8 @@ def remove_item(ctx: Ctx, item: Item, *, reset_behind: bool, report_dequeue: boo
             "dequeue",
             kind="dequeue",
             jobs=jobs,
+            buildset=bs.id if bs is not None else "",
+            result="DEQUEUED",
         )
     if bs is not None:
         drop_buildset(ctx, bs)
@@ -167,11 +174,23 @@ def finish(ctx: Ctx, item: Item, action: str, reason: str) -> bool:
     jobs = outcomes(ctx, bs) if action in ("success", "failure") else []
     submitting = action == "success" and any(r.submit for r in reporters_for(ctx, pipeline, action))
     kind = "submit" if submitting and item.ref is None else "final"
-    ids = send(ctx, pipeline, item.id, item.changes, action, kind=kind, jobs=jobs, reason=reason)
+    result = RESULTS.get(action, "FAILURE")
+    ids = send(
+        ctx,
+        pipeline,
+        item.id,
+        item.changes,
+        action,
+        kind=kind,
+        jobs=jobs,
+        reason=reason,
+        buildset=bs.id,
+        result=result,
+    )
     if kind == "submit" and ids:
         item.submits = ids
         return False
-    item.result = RESULTS.get(action, "FAILURE")
+    item.result = result
     _count(ctx, pipeline, action == "success")
     if action == "failure" and pipeline.manager == "dependent" and item.live:
         queue.window = shrunk(pipeline, queue.window)
@@ -194,6 +213,8 @@ def fail_out(ctx: Ctx, item: Item, reason: str) -> None:
             kind="final",
             jobs=outcomes(ctx, bs),
             reason=reason,
+            buildset=bs.id,
+            result="FAILURE",
         )
     item.result = "FAILURE"
     remove_item(ctx, item, reset_behind=pipeline.manager in SHARED_MANAGERS, report_dequeue=False)
@@ -229,5 +250,15 @@ def report_done(ctx: Ctx, event: ReportDone) -> None:
     _count(ctx, pipeline, False)
     reason = MERGE_FAILURE.format(error="; ".join(item.submit_errors))
     unmerged = [c for c in item.changes if c.key not in item.merged_keys]
-    send(ctx, pipeline, item.id, unmerged, "failure", kind="final", reason=reason)
+    send(
+        ctx,
+        pipeline,
+        item.id,
+        unmerged,
+        "failure",
+        kind="final",
+        reason=reason,
+        buildset=item.buildset,
+        result="MERGE_FAILURE",
+    )
     remove_item(ctx, item, reset_behind=shared, report_dequeue=False)

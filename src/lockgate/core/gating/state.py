@@ -152,7 +152,16 @@ class GateState:
         return [item for q in self.pipelines.get(pipeline, []) for item in self.queue_items(q)]
 
     def live_items_for(self, pipeline: str, key: str) -> list[Item]:
-        return [i for i in self.pipeline_items(pipeline) if i.live and key in i.keys]
+        # asked for every change an event brings, in every pipeline: no lists
+        # of the pipeline's items on the way
+        items, queues = self.items, self.queues
+        found = []
+        for queue_id in self.pipelines.get(pipeline, ()):
+            for item_id in queues[queue_id].items:
+                item = items[item_id]
+                if item.live and key in item.keys:
+                    found.append(item)
+        return found
 
     def behind(self, item: Item) -> list[Item]:
         """The items whose item ahead is `item`, in queue order."""

@@ -23,7 +23,7 @@ from lockgate.core.review.review_input import Drafts, Notify, ReviewRequest
 from lockgate.core.review.timestamps import gerrit_timestamp
 from lockgate.services.errors import BadRequest, NotFound
 from lockgate.services.review import LoadOptions
-from lockgate.web.auth import request_caller, require_account, services_of
+from lockgate.web.auth import request_caller, require_account, require_signed_in, services_of
 from lockgate.web.gerrit.entities import account_ref
 from lockgate.web.gerrit.params import parse_input, path_param, with_body
 from lockgate.web.gerrit.responses import gerrit_json
@@ -129,7 +129,8 @@ def review_request(body: dict[str, Any]) -> ReviewRequest:
 
 
 def post_review(request: Request, body: dict[str, Any]) -> Response:
-    actor = require_account(request)
+    # The review reads the account again in its transaction.
+    actor = require_signed_in(request)
     wanted = review_request(body)
     outcome = services_of(request).reviews.post(
         request.path_params["change_id"], path_param(request, "revision"), actor, wanted

@@ -1,0 +1,1 @@
+"""Stores of build logs, behind the LogStore port of services/node_ports.py."""
