@@ -64,12 +64,21 @@ class AnsibleExecutor:
         logs: LogStore,
         settings: ExecutorSettings,
         clock: Callable[[], float] = time.time,
+        *,
+        register_logs: Callable[[str, str], object] | None = None,
+        console_url: Callable[[str, str], str] | None = None,
     ) -> None:
+        """`register_logs(build, path)` records where a build writes its logs
+        (BuildLogs.register, so the live console finds them); `console_url(tenant,
+        build)` is the URL BuildStarted carries while the build runs (BuildLogs.
+        console_url); without it, the log URL."""
         self._repos = repos
         self._launcher = launcher
         self._logs = logs
         self._settings = settings
         self._clock = clock
+        self._register_logs = register_logs
+        self._console_url = console_url
         self._sink: BuildSink = lambda _event: None
         self._builds: dict[str, _Build] = {}
         self._seen: set[str] = set()
@@ -166,6 +175,12 @@ class AnsibleExecutor:
         action = build.action
         log_dir = self._logs.folder(path)
         url = self._logs.url(path)
+        if self._register_logs is not None:
+            try:
+                self._register_logs(action.build, path)
+            except Exception:  # the build still runs; only its live console is missing
+                log.warning("build %s: its log path was not recorded", action.build, exc_info=True)
+        live = url if self._console_url is None else self._console_url(action.tenant, action.build)
         job_dir = self._settings.work_root / action.build
         if job_dir.exists():
             shutil.rmtree(job_dir)
@@ -184,7 +199,7 @@ class AnsibleExecutor:
             ),
         )
         try:
-            self._started(build, url)
+            self._started(build, live)
             try:
                 run.prepare()
             except (GitError, InventoryError, OSError, ValueError) as exc:

@@ -1,6 +1,6 @@
 """A site for the executor's tests and benchmark: hosted repositories, changes,
 the real speculative merger freezing items, the fake launcher's folder nodes,
-a folder log store, and the real executor with its outcomes collected."""
+the site's filesystem log store, and the real executor with its outcomes collected."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from lockgate.adapters.git.repos import RepoStore, git_env
 from lockgate.adapters.git.speculative import MergeStep, SpeculativeMerger
+from lockgate.adapters.logstore.filesystem import FilesystemLogStore
 from lockgate.core.config.frozen import FrozenJob, FrozenPlaybook
 from lockgate.core.config.objects import NodeDef, NodesetDef
 from lockgate.core.gating.actions import StartBuild
@@ -21,7 +22,6 @@ from lockgate.core.gating.events import BuildCompleted, BuildStarted
 from lockgate.services.executor import AnsibleExecutor, ExecutorSettings
 from lockgate.services.node_ports import Provider
 from lockgate.testing.fake_launcher import FakeLauncher
-from lockgate.testing.folder_logs import FolderLogStore
 
 MERGER = ("Lockgate Merger", "merger@lockgate.test")
 
@@ -58,7 +58,7 @@ class ExecutorSite:
         self.repos = RepoStore(root / "git")
         self.launcher = FakeLauncher(root / "nodes", labels, provider)
         (root / "nodes").mkdir(parents=True, exist_ok=True)
-        self.logs = FolderLogStore(root / "logs")
+        self.logs = FilesystemLogStore(root / "logs", "http://logs.test/")
         self.executor = AnsibleExecutor(
             self.repos,
             self.launcher,
