@@ -13,11 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from lockgate.adapters.db.engine import make_engine
+from lockgate.adapters.db.migrate import upgrade
 from lockgate.adapters.logstore.filesystem import MANIFEST
 from lockgate.adapters.providers.local import LocalProvider
 from lockgate.core.config.frozen import NO_NODES, FrozenJob
 from lockgate.core.config.objects import RequiredProject
 from lockgate.core.gating.events import BuildCompleted, BuildStarted
+from lockgate.services.launcher import NodeLauncher
 from lockgate.testing.executor_site import ExecutorSite, one_node, playbook
 from lockgate.testing.executor_site import git_in as site_git
 from lockgate.testing.fake_launcher import UNREACHABLE
@@ -369,3 +372,32 @@ def test_required_projects_are_checked_out_at_their_override_branch(site: Execut
     done, text = run(site, {"run.yaml": book}, run=["run.yaml"], required_projects=required)
     assert done.result == "SUCCESS", text
     assert "node | stable" in text and "lib on stable" in text
+
+
+def test_a_build_gets_its_node_from_the_real_launcher(sandbox_root: Path) -> None:
+    engine = make_engine(f"sqlite:///{sandbox_root / 'nodes.db'}")
+    upgrade(engine)
+    provider = LocalProvider("local", sandbox_root / "local-nodes", ["local"])
+    launcher = NodeLauncher(engine, [provider], interval=0.05)
+    launcher.start()
+    site = ExecutorSite(sandbox_root / "site", launcher=launcher)
+    try:
+        site.project("org/app", {"README": "app\n"})
+        book = (
+            "- hosts: all\n  gather_facts: false\n  tasks:\n"
+            "    - command: cat {{ zuul.project.src_dir }}/own.txt\n"
+        )
+        change = site.change("org/app", {"own.txt": "from the launcher's node\n", "run.yaml": book})
+        started = site.start(job(run=(playbook("org/app", "run.yaml"),)), [change])
+        done = site.wait(started.build)
+        text = console(site, done)
+        assert done.result == "SUCCESS", text
+        assert "node | from the launcher's node" in text
+        deadline = time.monotonic() + 30
+        while any((sandbox_root / "local-nodes").iterdir()):  # used nodes are deleted
+            assert time.monotonic() < deadline, "the used node was not deleted"
+            time.sleep(0.1)
+    finally:
+        site.close()
+        launcher.stop()
+        engine.dispose()

@@ -20,7 +20,7 @@ from lockgate.core.gating.actions import StartBuild
 from lockgate.core.gating.changes import Change
 from lockgate.core.gating.events import BuildCompleted, BuildStarted
 from lockgate.services.executor import AnsibleExecutor, ExecutorSettings
-from lockgate.services.node_ports import Provider
+from lockgate.services.node_ports import Launcher, Provider
 from lockgate.testing.fake_launcher import FakeLauncher
 
 MERGER = ("Lockgate Merger", "merger@lockgate.test")
@@ -52,8 +52,11 @@ class ExecutorSite:
         *,
         labels: Sequence[str] = ("local",),
         provider: Provider | None = None,
+        launcher: Launcher | None = None,
         **settings: object,
     ) -> None:
+        """Nodes from the test launcher (folders, or made by `provider`), or from
+        `launcher` when given (the real one)."""
         self.root = root
         self.repos = RepoStore(root / "git")
         self.launcher = FakeLauncher(root / "nodes", labels, provider)
@@ -61,7 +64,7 @@ class ExecutorSite:
         self.logs = FilesystemLogStore(root / "logs", "http://logs.test/")
         self.executor = AnsibleExecutor(
             self.repos,
-            self.launcher,
+            launcher or self.launcher,
             self.logs,
             ExecutorSettings(work_root=root / "builds", **settings),  # type: ignore[arg-type]
         )
