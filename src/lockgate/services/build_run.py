@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,7 +79,6 @@ class BuildRun:
     # "auto": nodes with a folder here get the workspace by file copy, others
     # through their connection; "connection": always through the connection
     workspace_copy: str = "auto"
-    on_first_playbook: Callable[[], None] = lambda: None
     outcomes: list[PlaybookOutcome] = field(default_factory=list)
     checked_out: list[CheckedOut] = field(default_factory=list)
     _content: dict[tuple[str, str], Path] = field(default_factory=dict)
@@ -289,8 +288,6 @@ class BuildRun:
         extra: list[str] = []
         if success is not None:
             extra = ["-e", json.dumps({"zuul_success": success, "zuul_will_retry": will_retry})]
-        if phase in ("pre", "run") and not any(o.phase in ("pre", "run") for o in self.outcomes):
-            self.on_first_playbook()
         outcome = self._run(phase, path, where, trusted=book.trusted, timeout=timeout, extra=extra)
         if outcome.status == TIMED_OUT and phase in ("pre", "run"):
             # what timed out is the job, over both phases, not this playbook

@@ -84,8 +84,6 @@ class AnsibleExecutor:
         self._seen: set[str] = set()
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max(1, settings.workers), thread_name_prefix="build")
-        # when each build's first job playbook started, for the benchmark's figures
-        self.first_playbook: dict[str, float] = {}
 
     # --- the port -------------------------------------------------------------
 
@@ -194,9 +192,6 @@ class AnsibleExecutor:
             build.cancelled,
             host=self._settings.canonical_hostname,
             workspace_copy=self._settings.workspace_copy,
-            on_first_playbook=lambda: self.first_playbook.__setitem__(
-                action.build, time.monotonic()
-            ),
         )
         try:
             self._started(build, live)
