@@ -401,3 +401,13 @@ def test_a_build_gets_its_node_from_the_real_launcher(sandbox_root: Path) -> Non
         site.close()
         launcher.stop()
         engine.dispose()
+
+
+def test_a_required_project_with_no_repository_is_an_error_naming_it(site: ExecutorSite) -> None:
+    required = (RequiredProject("org/nothing"),)
+    done, _ = run(site, {"run.yaml": HELLO}, run=["run.yaml"], required_projects=required)
+    assert done.result == "ERROR"
+    assert done.error == (
+        "preparing the workspace: project org/nothing of the build has no repository"
+    )
+    assert site.launcher.in_use() == []
