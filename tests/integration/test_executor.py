@@ -411,3 +411,17 @@ def test_a_required_project_with_no_repository_is_an_error_naming_it(site: Execu
         "preparing the workspace: project org/nothing of the build has no repository"
     )
     assert site.launcher.in_use() == []
+
+
+def test_untrusted_tasks_delegated_to_the_executor_are_refused(site: ExecutorSite) -> None:
+    book = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - command: touch delegated-was-here
+      delegate_to: localhost
+"""
+    done, text = run(site, {"run.yaml": book}, run=["run.yaml"])
+    assert done.result == "FAILURE"
+    assert "untrusted playbooks may not run tasks on the executor" in text
+    assert not list(site.root.rglob("delegated-was-here"))
