@@ -1,0 +1,427 @@
+"""The executor runs real ansible-playbook on the fake launcher's folder nodes
+(unsandboxed, local connection: test-only) over workspaces made from real
+hosted repositories and the real speculative merger."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lockgate.adapters.db.engine import make_engine
+from lockgate.adapters.db.migrate import upgrade
+from lockgate.adapters.logstore.filesystem import MANIFEST
+from lockgate.adapters.providers.local import LocalProvider
+from lockgate.core.config.frozen import NO_NODES, FrozenJob
+from lockgate.core.config.objects import RequiredProject
+from lockgate.core.gating.events import BuildCompleted, BuildStarted
+from lockgate.services.launcher import NodeLauncher
+from lockgate.testing.executor_site import ExecutorSite, one_node, playbook
+from lockgate.testing.executor_site import git_in as site_git
+from lockgate.testing.fake_launcher import UNREACHABLE
+
+HELLO = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: Say hello
+      command: echo hello from {{ inventory_hostname }} in {{ zuul.pipeline }}
+"""
+
+WAIT = "- hosts: all\n  gather_facts: false\n  tasks:\n    - {name: Wait, command: sleep 300}\n"
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[ExecutorSite]:
+    site = ExecutorSite(tmp_path)
+    site.project("org/config", {"playbooks/hello.yaml": HELLO})
+    yield site
+    site.close()
+
+
+def job(name: str = "hello", **kw: object) -> FrozenJob:
+    kw.setdefault("nodeset", one_node())
+    return FrozenJob(name, **kw)  # type: ignore[arg-type]
+
+
+def run(site: ExecutorSite, files: dict[str, str], **kw: object) -> tuple[BuildCompleted, str]:
+    """A change to org/app adding `files`, and a job whose playbooks (by phase,
+    paths in org/app) are given in `kw`; the build's result and console log."""
+    if not site.repos.exists("org/app"):
+        site.project("org/app", {"README": "app\n"})
+    change = site.change("org/app", files)
+    phases = {
+        key: tuple(playbook("org/app", p) for p in kw.pop(key))  # type: ignore[attr-defined]
+        for key in ("pre_run", "run", "post_run", "cleanup_run")
+        if key in kw
+    }
+    started = site.start(job(**phases, **kw), [change])
+    done = site.wait(started.build)
+    return done, console(site, done)
+
+
+def console(site: ExecutorSite, done: BuildCompleted) -> str:
+    path = site.log_folder(done) / "job-output.txt"
+    return path.read_text() if path.exists() else ""
+
+
+def test_a_trivial_job_succeeds_and_its_console_shows_the_task_output(site: ExecutorSite) -> None:
+    site.project("org/app", {"README": "app\n"})
+    change = site.change("org/app", {"a.txt": "a\n"})
+    started = site.start(
+        job(run=(playbook("org/config", "playbooks/hello.yaml", trusted=True),)), [change]
+    )
+    first = site.events.get(timeout=60)
+    assert isinstance(first, BuildStarted) and first.build == started.build
+    done = site.wait(started.build)
+    assert (done.result, done.error) == ("SUCCESS", "")
+    assert done.url == first.url == "http://logs.test/1/1/1/check/hello/" + started.build[:7] + "/"
+    folder = site.log_folder(done)
+    text = (folder / "job-output.txt").read_text()
+    line = next(ln for ln in text.splitlines() if "hello from node" in ln)
+    assert line.split(" | ")[1:] == ["node", "hello from node in check"]
+    assert "RUN START: [org/config/playbooks/hello.yaml]" in text
+    [recorded] = json.loads((folder / "job-output.json").read_text())
+    [task] = recorded["plays"][0]["tasks"]
+    assert task["task"]["name"] == "Say hello"
+    assert task["hosts"]["node"]["stdout"] == "hello from node in check"
+    inventory = json.loads((folder / "zuul-info" / "inventory.yaml").read_text())
+    assert inventory["all"]["hosts"]["node"]["nodepool"]["label"] == "local"
+    assert site.launcher.in_use() == [] and len(site.launcher.released) == 1
+    assert (folder / MANIFEST).is_file()  # the store finished the folder
+
+
+def test_the_workspace_holds_the_speculative_state_and_origin_is_the_state_before(
+    site: ExecutorSite,
+) -> None:
+    site.project("org/app", {"README": "app\n"})
+    ahead = site.change("org/app", {"ahead.txt": "from the change ahead\n"})
+    own = site.change("org/app", {"own.txt": "from the item's change\n"}, on=ahead.commit)
+    show = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: Diff against origin
+      command: git diff --name-only origin/master..master
+      args:
+        chdir: "{{ lockgate_node_root }}/{{ zuul.project.src_dir }}"
+    - name: Read the change ahead's file
+      command: cat {{ lockgate_node_root }}/{{ zuul.project.src_dir }}/ahead.txt
+    - name: Count the items
+      debug:
+        msg: "items {{ zuul['items'] | map(attribute='change') | join(',') }} on {{ zuul.branch }}"
+"""
+    site.change("org/config", {"playbooks/show.yaml": show})  # not merged: the branch tip has none
+    site.project("org/jobs", {"show.yaml": show})
+    started = site.start(job(run=(playbook("org/jobs", "show.yaml", trusted=True),)), [ahead, own])
+    done = site.wait(started.build)
+    text = console(site, done)
+    assert done.result == "SUCCESS", text
+    diff = [ln.split(" | ")[-1] for ln in text.splitlines() if " | node | " in ln]
+    assert diff[:2] == ["ahead.txt", "own.txt"]
+    assert "from the change ahead" in diff
+    assert f"items {ahead.number},{own.number} on master" in text
+
+
+def test_a_failing_command_fails_the_build_with_its_output_in_the_log(site: ExecutorSite) -> None:
+    book = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: Run the tests
+      shell: echo "3 tests failed" >&2; exit 3
+"""
+    done, text = run(site, {"run.yaml": book}, run=["run.yaml"])
+    assert done.result == "FAILURE"
+    assert "run playbook org/app/run.yaml: failed on node" in done.error
+    assert "node | 3 tests failed" in text
+    assert "node | failed: rc=3" in text
+
+
+def test_a_pre_run_failure_asks_for_a_retry(site: ExecutorSite) -> None:
+    fail = "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: 'false'\n"
+    done, text = run(
+        site, {"pre.yaml": fail, "run.yaml": HELLO}, pre_run=["pre.yaml"], run=["run.yaml"]
+    )
+    assert done.result == "RETRY"
+    assert "pre-run playbook org/app/pre.yaml" in done.error
+    assert "hello from" not in text  # the run phase never ran
+
+
+def test_a_timeout_kills_the_whole_process_tree(site: ExecutorSite, tmp_path: Path) -> None:
+    pidfile = tmp_path / "sleeper.pid"
+    book = f"""
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: Sleep in a child
+      shell: sleep 300 & echo $! > {pidfile}; wait
+"""
+    done, _ = run(site, {"run.yaml": book}, run=["run.yaml"], timeout=8)
+    assert done.result == "TIMED_OUT"
+    assert "the job's timeout of 8 s was reached" in done.error
+    pid = int(pidfile.read_text())
+    assert not running(pid), f"the task's child {pid} outlived the timeout"
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` is a live process (a killed one may stay a zombie until reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] not in "ZX"
+
+
+def test_a_post_run_failure_is_a_post_failure_and_post_playbooks_see_zuul_success(
+    site: ExecutorSite,
+) -> None:
+    post = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - debug:
+        msg: "success is {{ zuul_success }}"
+    - command: 'false'
+"""
+    done, text = run(
+        site, {"run.yaml": HELLO, "post.yaml": post}, run=["run.yaml"], post_run=["post.yaml"]
+    )
+    assert done.result == "POST_FAILURE"
+    assert "success is True" in text
+
+
+def test_a_cancelled_build_ends_aborted(site: ExecutorSite) -> None:
+    site.project("org/app", {"README": "app\n"})
+    change = site.change("org/app", {"run.yaml": WAIT})
+    started = site.start(job(run=(playbook("org/app", "run.yaml"),)), [change])
+    first = site.events.get(timeout=60)
+    assert isinstance(first, BuildStarted)
+    deadline = time.monotonic() + 60
+    while "TASK [Wait]" not in console(site, BuildCompleted(started.build, "", 0, 0, first.url)):
+        assert time.monotonic() < deadline, "the task never started"
+        time.sleep(0.1)
+    site.executor.cancel(started.build)
+    done = site.wait(started.build)
+    assert (done.result, done.error) == ("ABORTED", "the build was cancelled")
+    assert site.launcher.in_use() == []
+
+
+def test_a_missing_playbook_is_an_error_naming_it(site: ExecutorSite) -> None:
+    done, _ = run(site, {"x.txt": "x\n"}, run=["playbooks/nothing"])
+    assert done.result == "ERROR"
+    assert "playbook playbooks/nothing is not in project org/app" in done.error
+
+
+def test_a_playbook_that_is_not_yaml_is_an_error_with_ansibles_reason(site: ExecutorSite) -> None:
+    done, _ = run(site, {"run.yaml": "- hosts: all\n  tasks: [\n"}, run=["run.yaml"])
+    assert done.result == "ERROR"
+    assert "run playbook org/app/run.yaml" in done.error
+    assert "yaml" in done.error.lower() or "syntax" in done.error.lower(), done.error
+
+
+def test_a_label_no_provider_has_is_a_node_failure(site: ExecutorSite) -> None:
+    done, _ = run(site, {"run.yaml": HELLO}, run=["run.yaml"], nodeset=one_node("gpu"))
+    assert done.result == "NODE_FAILURE"
+    assert "no provider has label gpu" in done.error
+
+
+def test_untrusted_playbooks_may_not_run_tasks_on_the_executor(site: ExecutorSite) -> None:
+    local = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - debug:
+        msg: debug needs no connection
+    - command: touch executor-was-here
+"""
+    done, text = run(site, {"local.yaml": local}, run=["local.yaml"], nodeset=NO_NODES)
+    assert done.result == "FAILURE"
+    assert "debug needs no connection" in text
+    assert "untrusted playbooks may not run tasks on the executor" in text
+    assert not list(site.root.rglob("executor-was-here"))
+
+
+def test_trusted_playbooks_run_on_the_executor_with_no_nodes(site: ExecutorSite) -> None:
+    site.project("org/app", {"README": "app\n"})
+    local = (
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - command: echo on the executor\n"
+    )
+    site.project("org/base", {"local.yaml": local})
+    change = site.change("org/app", {"x.txt": "x\n"})
+    started = site.start(
+        job(nodeset=NO_NODES, run=(playbook("org/base", "local.yaml", trusted=True),)), [change]
+    )
+    done = site.wait(started.build)
+    assert done.result == "SUCCESS"
+    assert "localhost | on the executor" in console(site, done)
+    assert site.launcher.requests == {}
+
+
+def test_the_workspace_can_go_through_the_connection(tmp_path: Path) -> None:
+    site = ExecutorSite(tmp_path, workspace_copy="connection")
+    try:
+        site.project("org/app", {"README": "app\n"})
+        book = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - command: cat {{ lockgate_node_root }}/{{ zuul.project.src_dir }}/own.txt
+"""
+        change = site.change("org/app", {"own.txt": "through the connection\n", "run.yaml": book})
+        started = site.start(job(run=(playbook("org/app", "run.yaml"),)), [change])
+        done = site.wait(started.build)
+        text = console(site, done)
+        assert done.result == "SUCCESS", text
+        assert "SETUP-RUN START: [(workspace)]" in text
+        assert "node | through the connection" in text
+    finally:
+        site.close()
+
+
+@pytest.fixture
+def sandbox_root() -> Iterator[Path]:
+    # the sandbox user must reach the node folders, which pytest's tmp folders (0700) forbid
+    folder = Path(tempfile.mkdtemp(prefix="lockgate-executor-"))
+    folder.chmod(0o711)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_build_runs_in_a_bubblewrap_node_of_the_local_provider(sandbox_root: Path) -> None:
+    provider = LocalProvider("local", sandbox_root / "local-nodes", ["local"])
+    site = ExecutorSite(sandbox_root / "site", provider=provider)
+    try:
+        site.project("org/app", {"README": "app\n"})
+        book = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: Look at the change
+      command: git diff --name-only origin/master..master
+      args:
+        chdir: "{{ zuul.project.src_dir }}"
+    - name: Where am I
+      command: pwd
+"""
+        change = site.change("org/app", {"own.txt": "in the sandbox\n", "run.yaml": book})
+        started = site.start(job(run=(playbook("org/app", "run.yaml"),)), [change])
+        done = site.wait(started.build)
+        text = console(site, done)
+        assert done.result == "SUCCESS", text
+        assert "node | own.txt" in text and "node | run.yaml" in text
+        assert "node | /home/zuul" in text
+        assert not any((sandbox_root / "local-nodes").iterdir())  # the node was deleted
+    finally:
+        site.close()
+
+
+def test_an_unreachable_node_asks_for_a_retry(site: ExecutorSite) -> None:
+    done, text = run(site, {"run.yaml": HELLO}, run=["run.yaml"], nodeset=one_node(UNREACHABLE))
+    assert done.result == "RETRY"
+    # the executor's first contact with the node is putting the workspace there
+    assert done.error == "setup playbook (workspace): unreachable: node"
+    assert "node | unreachable" in text
+    assert "hello from" not in text
+
+
+def test_a_build_cancelled_while_it_waits_for_a_worker_vanishes(tmp_path: Path) -> None:
+    site = ExecutorSite(tmp_path, workers=1)
+    try:
+        site.project("org/app", {"README": "app\n"})
+        change = site.change("org/app", {"run.yaml": WAIT})
+        long = job(run=(playbook("org/app", "run.yaml"),))
+        first = site.start(long, [change])
+        second = site.start(long, [change])
+        site.executor.cancel(second.build)
+        started = site.events.get(timeout=60)
+        assert isinstance(started, BuildStarted) and started.build == first.build
+        site.executor.cancel(first.build)
+        assert site.wait(first.build).result == "ABORTED"
+        deadline = time.monotonic() + 30
+        while site.executor.running():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert site.events.empty()  # nothing of the second build, ever
+        assert [r.build for r in site.launcher.requests.values()] == [first.build]
+    finally:
+        site.close()
+
+
+def test_required_projects_are_checked_out_at_their_override_branch(site: ExecutorSite) -> None:
+    site.project("org/lib", {"version": "master\n"})
+    work = site.root / "clones" / "org/lib"
+    site_git(work, "checkout", "-q", "-b", "stable")
+    (work / "version").write_text("stable\n")
+    site_git(work, "commit", "-q", "-am", "Stable")
+    site_git(work, "push", "-q", "origin", "stable")
+    book = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - command: cat {{ lockgate_node_root }}/{{ zuul.projects['localhost/org/lib'].src_dir }}/version
+    - debug:
+        msg: "lib on {{ zuul.projects['localhost/org/lib'].checkout }}"
+"""
+    required = (RequiredProject("org/lib", override_checkout="stable"),)
+    done, text = run(site, {"run.yaml": book}, run=["run.yaml"], required_projects=required)
+    assert done.result == "SUCCESS", text
+    assert "node | stable" in text and "lib on stable" in text
+
+
+def test_a_build_gets_its_node_from_the_real_launcher(sandbox_root: Path) -> None:
+    engine = make_engine(f"sqlite:///{sandbox_root / 'nodes.db'}")
+    upgrade(engine)
+    provider = LocalProvider("local", sandbox_root / "local-nodes", ["local"])
+    launcher = NodeLauncher(engine, [provider], interval=0.05)
+    launcher.start()
+    site = ExecutorSite(sandbox_root / "site", launcher=launcher)
+    try:
+        site.project("org/app", {"README": "app\n"})
+        book = (
+            "- hosts: all\n  gather_facts: false\n  tasks:\n"
+            "    - command: cat {{ zuul.project.src_dir }}/own.txt\n"
+        )
+        change = site.change("org/app", {"own.txt": "from the launcher's node\n", "run.yaml": book})
+        started = site.start(job(run=(playbook("org/app", "run.yaml"),)), [change])
+        done = site.wait(started.build)
+        text = console(site, done)
+        assert done.result == "SUCCESS", text
+        assert "node | from the launcher's node" in text
+        deadline = time.monotonic() + 30
+        while any((sandbox_root / "local-nodes").iterdir()):  # used nodes are deleted
+            assert time.monotonic() < deadline, "the used node was not deleted"
+            time.sleep(0.1)
+    finally:
+        site.close()
+        launcher.stop()
+        engine.dispose()
+
+
+def test_a_required_project_with_no_repository_is_an_error_naming_it(site: ExecutorSite) -> None:
+    required = (RequiredProject("org/nothing"),)
+    done, _ = run(site, {"run.yaml": HELLO}, run=["run.yaml"], required_projects=required)
+    assert done.result == "ERROR"
+    assert done.error == (
+        "preparing the workspace: project org/nothing of the build has no repository"
+    )
+    assert site.launcher.in_use() == []
+
+
+def test_untrusted_tasks_delegated_to_the_executor_are_refused(site: ExecutorSite) -> None:
+    book = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - command: touch delegated-was-here
+      delegate_to: localhost
+"""
+    done, text = run(site, {"run.yaml": book}, run=["run.yaml"])
+    assert done.result == "FAILURE"
+    assert "untrusted playbooks may not run tasks on the executor" in text
+    assert not list(site.root.rglob("delegated-was-here"))
