@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lockgate.adapters.db.event_store import StoredEvent
+from lockgate.adapters.db.event_store import StoredEvent, encode_payload
 from lockgate.core.gating.events import EventApproval, TriggerEvent
 from lockgate.testing.server import LiveServer
 from tests.gitutil import admin, contributor, git
@@ -174,7 +174,7 @@ def test_events_no_trigger_knows_are_left_out(sqlite_server: LiveServer, tmp_pat
     inputs = server.services.gate_inputs
 
     def stored(kind: str, payload: dict[str, object], number: int | None = None) -> StoredEvent:
-        return StoredEvent(1, kind, 0, {"type": kind, **payload}, APP, number)
+        return StoredEvent(1, kind, 0, encode_payload({"type": kind, **payload}), APP, number)
 
     unknown = stored("private-state-changed", {"change": {"number": pushed.number}})
     review_ref = stored(

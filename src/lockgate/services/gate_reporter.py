@@ -29,7 +29,7 @@ from lockgate.adapters.db.engine import read_transaction, write_transaction
 from lockgate.adapters.db.gate_report_store import done_report, record_report, record_submit
 from lockgate.core.gating.actions import Report
 from lockgate.core.gating.events import ReportDone
-from lockgate.core.review.model import Account, Change, ChangeStatus
+from lockgate.core.review.model import Account, Change, ChangeStatus, PatchSet
 from lockgate.core.review.review_input import ReviewRequest
 from lockgate.services.accounts import AccountService
 from lockgate.services.change_writes import ChangeWrite, ChangeWriter
@@ -56,6 +56,7 @@ class _RecordingWriter(ChangeWriter):
         super().__init__(inner.engine, inner.clock, inner.public_url)
         self._inner = inner
         self._record = record
+        self._bound: ChangeWrite | None = None
 
     @contextmanager
     def write(self, number: int, actor: Account | None) -> Iterator[ChangeWrite]:
@@ -64,6 +65,23 @@ class _RecordingWriter(ChangeWriter):
             # Only when the review's body ended without an error: a refusal
             # rolls back the review and leaves the report to be done.
             self._record(w)
+
+    # A vote without inline comments opens the transaction and binds the change
+    # itself: the report is recorded when that transaction's body succeeds.
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self._inner.transaction() as conn:
+            self._bound = None
+            yield conn
+            if self._bound is not None:
+                self._record(self._bound)
+
+    def bind(
+        self, conn: Connection, change: Change, current: PatchSet, actor: Account | None
+    ) -> ChangeWrite:
+        bound = self._inner.bind(conn, change, current, actor)
+        self._bound = bound
+        return bound
 
 
 class GateReporter:
