@@ -8,7 +8,9 @@ jobs per item. `--changes` changes are uploaded (each enters check) and
 approved (each enters the gate), with every build held: 2 x changes items.
 Then `--events` review events are written to the event log while the
 scheduler does not run (comments, and votes that re-approve queued changes),
-and the scheduler consumes them: each event is read from the log, turned
+and the scheduler consumes them; then 50 new patch sets, each of which
+takes its change out of both pipelines and puts it back into check with a
+new speculative merge and builds: each event is read from the log, turned
 into a change snapshot, matched against every pipeline's triggers, and every
 queue is processed and its state saved. Goal: at least 500 events/s.
 
@@ -94,6 +96,26 @@ def main() -> None:
         print(f"scheduler:               {consumed / took:,.0f} events/s   goal >= 500")
         print(f"baseline (log read):     {len(read) / floor:,.0f} events/s")
         print(f"ratio to the baseline:   {(len(read) / floor) / (consumed / took):.1f}x slower")
+
+        # Events that make work: a new patch set takes its change out of check
+        # and the gate (resetting the gate items behind it) and enters check
+        # again, with a new speculative merge and three builds; the merges run
+        # in the same steps, as in the server.
+        uploads = min(args.changes, 50)
+        with read_transaction(engine) as conn:
+            start_seq = gate_store.cursor(conn)
+        for n in range(uploads):
+            harness.new_patchset(ChangeRef(numbers[n]))
+        start = time.perf_counter()
+        steps = 0
+        while harness.scheduler.step():
+            steps += 1
+        took = time.perf_counter() - start
+        with read_transaction(engine) as conn:
+            consumed = gate_store.cursor(conn) - start_seq
+        print(f"new patch sets consumed: {consumed} events in {steps} steps, merges included")
+        print(f"scheduler (patch sets):  {consumed / took:,.0f} events/s   goal >= 500")
+        print(f"items queued after:      {items(harness)}")
         harness.close()
 
 

@@ -33,6 +33,10 @@ class GateMerger:
         self._layouts = layouts
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple[str, str, str, str], StepResult] = OrderedDict()
+        # project -> item -> branch -> sha, published at the next flush
+        self._pending: dict[str, dict[str, dict[str, str]]] = {}
+        # project -> branch -> tip, read once per batch of merges
+        self._tips: dict[str, dict[str, str]] = {}
 
     def merge(self, tenant: str, request: MergeRequest) -> MergeCompleted:
         if request.ref is not None:
@@ -114,14 +118,39 @@ class GateMerger:
                 self._cache.popitem(last=False)
         return result
 
+    def flush(self) -> None:
+        """Write the refs of the states built since the last flush, one git
+        transaction per project. The scheduler flushes after each batch of
+        merges, before any build of theirs can start."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+            self._tips.clear()
+        for project, items in pending.items():
+            self._merger.publish_many(project, items)
+
+    def forget_tips(self) -> None:
+        """Branch tips may have moved (a submit): read them again."""
+        with self._lock:
+            self._tips.clear()
+
     def _tip(self, project: str, branch: str) -> str | None:
-        if not self._repos.exists(project):
-            return None
-        return self._repos.resolve(project, f"refs/heads/{branch}")
+        with self._lock:
+            tips = self._tips.get(project)
+        if tips is None:
+            # every branch of the project in one read, kept until the next flush
+            tips = (
+                {
+                    ref.removeprefix("refs/heads/"): sha
+                    for ref, sha in self._repos.refs(project, "refs/heads/").items()
+                }
+                if self._repos.exists(project)
+                else {}
+            )
+            with self._lock:
+                self._tips[project] = tips
+        return tips.get(branch)
 
     def _publish(self, item: str, heads: dict[tuple[str, str], str]) -> None:
-        by_project: dict[str, dict[str, str]] = {}
-        for (project, branch), sha in heads.items():
-            by_project.setdefault(project, {})[branch] = sha
-        for project, branches in by_project.items():
-            self._merger.publish(project, item, branches)
+        with self._lock:
+            for (project, branch), sha in heads.items():
+                self._pending.setdefault(project, {}).setdefault(item, {})[branch] = sha

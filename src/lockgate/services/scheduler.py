@@ -451,13 +451,18 @@ class GateScheduler:
         return "" if found is None else found.pipeline
 
     def _dispatch(self, work: _Work) -> None:
-        for action in work.actions:
-            try:
-                self._carry_out(work.tenant, action)
-            except Exception:
-                # The core hears nothing back and re-issues the action at the next
-                # start; the other actions still go out.
-                log.exception("tenant %s: carrying out %s failed", work.tenant, action)
+        try:
+            for action in work.actions:
+                try:
+                    self._carry_out(work.tenant, action)
+                except Exception:
+                    # The core hears nothing back and re-issues the action at the
+                    # next start; the other actions still go out.
+                    log.exception("tenant %s: carrying out %s failed", work.tenant, action)
+        finally:
+            # the states these merges built are frozen as refs before any build
+            # of theirs can start: builds start only at a later step
+            self._merger.flush()
 
     def _carry_out(self, tenant: str, action: GateAction) -> None:
         if isinstance(action, MergeRequest):
@@ -470,6 +475,8 @@ class GateScheduler:
             self._executor.cancel(action.build)
         elif isinstance(action, Report):
             done: ReportDone = self._reporter.report(action)
+            if action.submits:
+                self._merger.forget_tips()
             self._outcomes.append((tenant, done))
         self._wake.set()
 

@@ -348,6 +348,24 @@ class SpeculativeMerger:
                 commands.append(f"delete {ref}")
         self._transaction(project, commands)
 
+    def publish_many(self, project: str, items: Mapping[str, Mapping[str, str]]) -> None:
+        """`publish` for several items of one project, in one transaction."""
+        if not items:
+            return
+        commands: list[str] = []
+        existing = self.repos.refs(project, "refs/lockgate/items/")
+        for item, heads in sorted(items.items()):
+            prefix = _item_prefix(item)
+            commands.extend(
+                f"update {prefix}{branch} {sha}" for branch, sha in sorted(heads.items())
+            )
+            commands.extend(
+                f"delete {ref}"
+                for ref in existing
+                if ref.startswith(prefix) and ref[len(prefix) :] not in heads
+            )
+        self._transaction(project, commands)
+
     def drop(self, project: str, item: str) -> None:
         refs = self.repos.refs(project, _item_prefix(item))
         self._transaction(project, [f"delete {ref}" for ref in refs])

@@ -27,19 +27,45 @@ class CodecError(ValueError):
     pass
 
 
+# Field names of each dataclass, and whether its instances are frozen.
+_FIELDS: dict[type[Any], tuple[tuple[str, ...], bool]] = {}
+# Encodings of frozen instances (jobs, changes, definitions: shared by many
+# items and build sets, and saved again after every event), kept with the
+# instance so that its id cannot be reused while the entry lives.
+_FROZEN: dict[int, tuple[Any, Any]] = {}
+_FROZEN_MAX = 50_000
+
+
+def _shape(cls: type[Any]) -> tuple[tuple[str, ...], bool]:
+    shape = _FIELDS.get(cls)
+    if shape is None:
+        if _CLASSES.get(cls.__name__) is not cls:
+            raise CodecError(f"{cls.__name__} is not a class the gate's state may hold")
+        names = tuple(f.name for f in dataclasses.fields(cls) if f.init)
+        shape = (names, bool(cls.__dataclass_params__.frozen))
+        _FIELDS[cls] = shape
+    return shape
+
+
 def encode(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, source.Mark):
         return {"$": "Mark", "line": value.line, "column": value.column}
+    cls = type(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        name = type(value).__name__
-        if _CLASSES.get(name) is not type(value):
-            raise CodecError(f"{name} is not a class the gate's state may hold")
-        out: dict[str, Any] = {"$": name}
-        for f in dataclasses.fields(value):
-            if f.init:
-                out[f.name] = encode(getattr(value, f.name))
+        names, frozen_instance = _shape(cls)
+        if frozen_instance:
+            hit = _FROZEN.get(id(value))
+            if hit is not None and hit[0] is value:
+                return hit[1]
+        out: dict[str, Any] = {"$": cls.__name__}
+        for name in names:
+            out[name] = encode(getattr(value, name))
+        if frozen_instance:
+            if len(_FROZEN) >= _FROZEN_MAX:
+                _FROZEN.clear()
+            _FROZEN[id(value)] = (value, out)
         return out
     if isinstance(value, tuple):
         return {"$t": [encode(v) for v in value]}
