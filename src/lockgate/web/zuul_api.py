@@ -9,6 +9,7 @@ server), where Zuul uses a JWT.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -261,57 +262,61 @@ def _admin(request: Request) -> None:
         raise Forbidden("enqueue, dequeue and promote are for administrators")
 
 
-async def enqueue(request: Request) -> Response:
-    body = parse_json_body(await request.body())
-    tenant, project = path_param(request, "tenant"), path_param(request, "project")
-
-    def act() -> None:
-        _admin(request)
-        _api(request).enqueue(
-            tenant,
-            project,
-            _required(body, "pipeline"),
-            change=body.get("change"),
-            ref=body.get("ref"),
-            oldrev=body.get("oldrev"),
-            newrev=body.get("newrev"),
-        )
-
-    await run_in_threadpool(act)
-    return api_json(True)
+AdminAction = Callable[[GateApi, str, dict[str, Any]], None]
 
 
-async def dequeue(request: Request) -> Response:
-    body = parse_json_body(await request.body())
-    tenant, project = path_param(request, "tenant"), path_param(request, "project")
+def _admin_endpoint(action: AdminAction) -> Callable[[Request], Awaitable[Response]]:
+    """An admin action on the tenant in the path, with the JSON body: checked
+    and carried out in the threadpool (it reads the database)."""
 
-    def act() -> None:
-        _admin(request)
-        _api(request).dequeue(
-            tenant,
-            project,
-            _required(body, "pipeline"),
-            change=body.get("change"),
-            ref=body.get("ref"),
-        )
+    async def endpoint(request: Request) -> Response:
+        body = parse_json_body(await request.body())
+        tenant = path_param(request, "tenant")
 
-    await run_in_threadpool(act)
-    return api_json(True)
+        def act() -> None:
+            _admin(request)
+            if "project" in request.path_params:
+                body["project"] = path_param(request, "project")
+            action(_api(request), tenant, body)
+
+        await run_in_threadpool(act)
+        return api_json(True)
+
+    return endpoint
 
 
-async def promote(request: Request) -> Response:
-    body = parse_json_body(await request.body())
-    tenant = path_param(request, "tenant")
+def _enqueue(api: GateApi, tenant: str, body: dict[str, Any]) -> None:
+    api.enqueue(
+        tenant,
+        body["project"],
+        _required(body, "pipeline"),
+        change=body.get("change"),
+        ref=body.get("ref"),
+        oldrev=body.get("oldrev"),
+        newrev=body.get("newrev"),
+    )
 
-    def act() -> None:
-        _admin(request)
-        changes = body.get("changes")
-        if not isinstance(changes, list) or not all(isinstance(c, str) for c in changes):
-            raise BadRequest('"changes" must be a list of "N,P" strings')
-        _api(request).promote(tenant, _required(body, "pipeline"), changes)
 
-    await run_in_threadpool(act)
-    return api_json(True)
+def _dequeue(api: GateApi, tenant: str, body: dict[str, Any]) -> None:
+    api.dequeue(
+        tenant,
+        body["project"],
+        _required(body, "pipeline"),
+        change=body.get("change"),
+        ref=body.get("ref"),
+    )
+
+
+def _promote(api: GateApi, tenant: str, body: dict[str, Any]) -> None:
+    changes = body.get("changes")
+    if not isinstance(changes, list) or not all(isinstance(c, str) for c in changes):
+        raise BadRequest('"changes" must be a list of "N,P" strings')
+    api.promote(tenant, _required(body, "pipeline"), changes)
+
+
+enqueue = _admin_endpoint(_enqueue)
+dequeue = _admin_endpoint(_dequeue)
+promote = _admin_endpoint(_promote)
 
 
 def _required(body: dict[str, Any], name: str) -> str:
