@@ -38,7 +38,7 @@ ZUUL_YAML = (
     "    post:\n      jobs: [publish]\n"
 )
 
-SRC = "{{ lockgate_node_root }}/{{ zuul.project.src_dir }}"
+SRC = "{{ zuul.project.src_dir }}"  # relative to the node's home, where the workspace is
 
 HELLO = f"""
 - hosts: all
@@ -81,7 +81,7 @@ def server() -> Iterator[LiveServer]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-WAIT = 40.0  # seconds: playbooks on fresh sandboxes, on a busy 2-core machine
+WAIT = 120.0  # seconds: playbooks on fresh sandboxes, on a busy 2-core machine
 
 
 def detail(server: LiveServer, number: int) -> dict[str, Any]:
@@ -170,7 +170,7 @@ def test_a_pushed_change_runs_its_job_and_an_approved_one_merges_and_publishes(
     while detail(server, good.number)["status"] != "MERGED":
         assert time.monotonic() < deadline, detail(server, good.number)["messages"]
         time.sleep(0.5)
-    gated = ci_message(server, good.number, "gate")
+    gated = ci_message(server, good.number, "Build succeeded (gate pipeline)")
     assert "hello from the job in gate" in job_output(gated, "hello")
 
     tip = server.services.projects.branch_tip("team/app", "master")
