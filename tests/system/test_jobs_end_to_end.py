@@ -68,6 +68,7 @@ PUBLISH = """
       command: echo publishing {{ zuul.newrev }}
 """
 
+
 @pytest.fixture
 def server() -> Iterator[LiveServer]:
     # the sandbox's user must pass through the site's folders to reach its node
@@ -97,9 +98,11 @@ def ci_message(server: LiveServer, number: int, containing: str) -> str:
     deadline = time.monotonic() + WAIT
     while True:
         for message in detail(server, number).get("messages", []):
-            if containing in message["message"] and message.get("author", {}).get(
-                "username"
-            ) == server.services.settings.gating.ci_account:
+            if (
+                containing in message["message"]
+                and message.get("author", {}).get("username")
+                == server.services.settings.gating.ci_account
+            ):
                 return str(message["message"])
         if time.monotonic() > deadline:
             texts = [m["message"] for m in detail(server, number).get("messages", [])]
