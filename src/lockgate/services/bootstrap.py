@@ -155,7 +155,10 @@ def build_services(
     *,
     executor: Executor | None = None,
     providers: Sequence[Provider] | None = None,
+    run_jobs: bool = True,
 ) -> Services:
+    """`run_jobs`: give the site its own launcher and executor when no executor
+    is passed (False for services that never start their background work)."""
     repos = RepoStore(site.git_dir)
     event_log = watch_event_log(engine)
     accounts = AccountService(engine, clock)
@@ -265,7 +268,7 @@ def build_services(
     services.autoholds = AutoholdService(engine)
     if providers:
         services.launcher = NodeLauncher(engine, providers, min_ready=settings.nodepool.min_ready)
-    if settings.gating.enabled and executor is None:
+    if settings.gating.enabled and executor is None and run_jobs:
         services.jobs = build_job_running(
             site,
             settings,
@@ -373,7 +376,8 @@ def init_site(
     settings = site.load()
     engine = make_engine(site.database_url(settings))
     upgrade(engine)
-    services = build_services(site, settings, engine, clock, executor=executor)
+    # the site it makes is served later: no sandbox probe, no executor now
+    services = build_services(site, settings, engine, clock, executor=executor, run_jobs=False)
     services.accounts.ensure_built_in_groups()
     services.projects.ensure_system_projects()
     services.access.ensure_defaults()
