@@ -70,13 +70,13 @@ PUBLISH = """
 
 
 @pytest.fixture
-def server() -> Iterator[LiveServer]:
+def server(database_url: str) -> Iterator[LiveServer]:
     # the sandbox's user must pass through the site's folders to reach its node
     # folders, which pytest's own tmp folders (mode 0700) do not allow
     folder = Path(tempfile.mkdtemp(prefix="lockgate-jobs-"))
     folder.chmod(0o711)
     try:
-        with live_server(folder / "site") as live:
+        with live_server(folder / "site", database_url) as live:
             yield live
     finally:
         shutil.rmtree(folder, ignore_errors=True)
