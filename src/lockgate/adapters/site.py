@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -217,6 +217,8 @@ class ProviderSettings(BaseModel):
     name: str
     driver: Literal["local", "static"] = "local"
     pools: list[PoolSettings] = Field(default_factory=lambda: [PoolSettings()])
+    # the driver's own options (docs/nodes.md, "Providers"), checked by the driver
+    options: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("name")
     @classmethod
@@ -271,6 +273,19 @@ class NodepoolSettings(BaseModel):
         return self
 
 
+class SiteExecutorSettings(BaseModel):
+    """`[executor]`: whether this site runs jobs itself, and how many at once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # False: builds wait, queued, as on a site without an executor
+    enabled: bool = True
+    workers: int = Field(default=4, ge=1)  # builds running at once
+    # seconds a build waits for its nodes before it ends NODE_FAILURE; None: no limit
+    node_wait: float | None = Field(default=None, gt=0)
+    keep_jobs: bool = False  # keep each build's job folder (run/jobs/<build>) for debugging
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -280,6 +295,7 @@ class Settings(BaseModel):
     gating: GatingSettings = Field(default_factory=GatingSettings)
     logs: LogsSettings = Field(default_factory=LogsSettings)
     nodepool: NodepoolSettings = Field(default_factory=NodepoolSettings)
+    executor: SiteExecutorSettings = Field(default_factory=SiteExecutorSettings)
 
     @property
     def log_url(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import urllib.parse
 from collections.abc import Collection, Sequence
@@ -33,6 +34,7 @@ from lockgate.services.gate_inputs import GateInputs
 from lockgate.services.gate_reporter import GateReporter
 from lockgate.services.gating import Gating, NoExecutor, build_gating
 from lockgate.services.gating_setup import ensure_gating
+from lockgate.services.job_running import JobRunning, build_job_running
 from lockgate.services.label_views import LabelViews
 from lockgate.services.labels import LabelConfig
 from lockgate.services.launcher import NodeLauncher
@@ -88,6 +90,9 @@ class Services:
     autoholds: AutoholdService | None = None
     # the node launcher, when the caller gave providers (it is not started here)
     launcher: NodeLauncher | None = None
+    # the site's own launcher and executor, when no executor was passed in and
+    # `[executor]` lets it run jobs (started and stopped with the background work)
+    jobs: JobRunning | None = None
     # Proves to the server that a git hook call comes from a git process it started.
     hook_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
@@ -122,17 +127,23 @@ class Services:
     async def start_background(self) -> None:
         """Start the work that runs beside requests (webhook deliveries, the scheduler)."""
         await self.webhooks.start()
+        if self.jobs is not None:
+            await asyncio.to_thread(self.jobs.start)
         if self.gating is not None:
             await self.gating.start()
 
     async def stop_background(self) -> None:
         if self.gating is not None:
             await self.gating.stop()
+        if self.jobs is not None:
+            await asyncio.to_thread(self.jobs.stop)
         await self.webhooks.stop()
 
     def close(self) -> None:
         if self.gating is not None:
             self.gating.close()
+        if self.jobs is not None:
+            self.jobs.executor.close(wait=False)
         self.engine.dispose()
 
 
@@ -144,7 +155,10 @@ def build_services(
     *,
     executor: Executor | None = None,
     providers: Sequence[Provider] | None = None,
+    run_jobs: bool = True,
 ) -> Services:
+    """`run_jobs`: give the site its own launcher and executor when no executor
+    is passed (False for services that never start their background work)."""
     repos = RepoStore(site.git_dir)
     event_log = watch_event_log(engine)
     accounts = AccountService(engine, clock)
@@ -254,6 +268,19 @@ def build_services(
     services.autoholds = AutoholdService(engine)
     if providers:
         services.launcher = NodeLauncher(engine, providers, min_ready=settings.nodepool.min_ready)
+    if settings.gating.enabled and executor is None and run_jobs:
+        services.jobs = build_job_running(
+            site,
+            settings,
+            engine,
+            repos=repos,
+            logs=services.log_store,
+            build_logs=services.build_logs,
+            canonical_hostname=host,
+        )
+        if services.jobs is not None:
+            executor = services.jobs.executor
+            services.launcher = services.jobs.launcher
     if settings.gating.enabled:
         gating = build_gating(
             engine=engine,
@@ -349,7 +376,8 @@ def init_site(
     settings = site.load()
     engine = make_engine(site.database_url(settings))
     upgrade(engine)
-    services = build_services(site, settings, engine, clock, executor=executor)
+    # the site it makes is served later: no sandbox probe, no executor now
+    services = build_services(site, settings, engine, clock, executor=executor, run_jobs=False)
     services.accounts.ensure_built_in_groups()
     services.projects.ensure_system_projects()
     services.access.ensure_defaults()

@@ -68,3 +68,32 @@ def test_bad_nodepool_settings_are_refused_naming_the_key(
     with pytest.raises(SiteError, match=r"lockgate\.toml") as refused:
         site_with(tmp_path, text).load()
     assert problem in str(refused.value)
+
+
+def test_a_providers_driver_options_reach_its_driver_and_bad_ones_are_named(
+    tmp_path: Path,
+) -> None:
+    from lockgate.services.node_providers import build_provider
+
+    site = site_with(
+        tmp_path,
+        '[[nodepool.providers]]\nname = "local"\n'
+        '[nodepool.providers.options]\nnode-folder = "elsewhere"\nbogus = 1\n',
+    )
+    nodepool = site.load().nodepool
+    [provider] = nodepool.providers
+    assert provider.options == {"node-folder": "elsewhere", "bogus": 1}
+    with pytest.raises(ValueError, match="local provider 'local': unknown option bogus"):
+        build_provider(provider, nodepool.labels, run_folder=tmp_path, options=provider.options)
+
+
+def test_the_executor_section_has_defaults_and_refuses_nonsense(tmp_path: Path) -> None:
+    executor = site_with(tmp_path, "").load().executor
+    assert (executor.enabled, executor.workers, executor.node_wait, executor.keep_jobs) == (
+        True,
+        4,
+        None,
+        False,
+    )
+    with pytest.raises(SiteError, match="workers"):
+        site_with(tmp_path, "[executor]\nworkers = 0\n").load()

@@ -1,0 +1,199 @@
+"""A site runs real jobs: a change pushed with git is checked by a playbook run
+on a sandboxed local node, its vote links logs the server serves, a failing
+command votes -1 and shows in its log, and an approved change is gated,
+merged and followed by its post job, all by the server's own background
+scheduler, launcher and executor."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from lockgate.testing.server import LiveServer, live_server
+from tests.gitutil import admin, contributor
+from tests.system.gating import call, push
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("bwrap") is None or importlib.util.find_spec("ansible") is None,
+    reason="local nodes need bubblewrap and jobs ansible-playbook (scripts/setup installs them)",
+)
+
+NODESET = "    nodeset:\n      nodes:\n        - name: node\n          label: local\n"
+
+ZUUL_YAML = (
+    "- job:\n    name: hello\n" + NODESET + "    run: playbooks/hello.yaml\n"
+    "- job:\n    name: publish\n" + NODESET + "    run: playbooks/publish.yaml\n"
+    "- project:\n"
+    "    check:\n      jobs: [hello]\n"
+    "    gate:\n      jobs: [hello]\n"
+    "    post:\n      jobs: [publish]\n"
+)
+
+SRC = "{{ zuul.project.src_dir }}"  # relative to the node's home, where the workspace is
+
+HELLO = f"""
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: Say hello
+      command: echo hello from the job in {{{{ zuul.pipeline }}}}
+    - name: Write a file in the workspace
+      shell: echo made-by-the-job > made.txt && cat made.txt
+      args:
+        chdir: "{SRC}"
+"""
+
+FAILING = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: Run the tests
+      shell: echo "3 tests failed" >&2; exit 3
+"""
+
+PUBLISH = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: Publish
+      command: echo publishing {{ zuul.newrev }}
+"""
+
+
+@pytest.fixture
+def server(database_url: str) -> Iterator[LiveServer]:
+    # the sandbox's user must pass through the site's folders to reach its node
+    # folders, which pytest's own tmp folders (mode 0700) do not allow
+    folder = Path(tempfile.mkdtemp(prefix="lockgate-jobs-"))
+    folder.chmod(0o711)
+    try:
+        with live_server(folder / "site", database_url) as live:
+            yield live
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+WAIT = 120.0  # seconds: playbooks on fresh sandboxes, on a busy 2-core machine
+
+
+def detail(server: LiveServer, number: int) -> dict[str, Any]:
+    from tests.system.submitting import Answer
+
+    response = call(server, "GET", f"changes/{number}/detail")
+    data: dict[str, Any] = Answer(response.status_code, response.text).json()
+    return data
+
+
+def ci_message(server: LiveServer, number: int, containing: str) -> str:
+    """The first CI message on the change that contains `containing`, waited for."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        for message in detail(server, number).get("messages", []):
+            if (
+                containing in message["message"]
+                and message.get("author", {}).get("username")
+                == server.services.settings.gating.ci_account
+            ):
+                return str(message["message"])
+        if time.monotonic() > deadline:
+            texts = [m["message"] for m in detail(server, number).get("messages", [])]
+            raise AssertionError(f"no CI message with {containing!r} on {number}: {texts}")
+        time.sleep(0.5)
+
+
+def verified(server: LiveServer, number: int) -> int | None:
+    votes = detail(server, number)["labels"].get("Verified", {}).get("all", [])
+    values = [v.get("value", 0) for v in votes if v.get("value")]
+    return values[0] if values else None
+
+
+def job_output(message: str, job: str) -> str:
+    """The job-output.txt the report's line for `job` links to."""
+    found = re.search(rf"{job} (https?://\S+)", message)
+    assert found, f"no log URL for {job} in: {message}"
+    url = found.group(1)
+    url = url if url.endswith("/") else url + "/"
+    response = httpx.get(url + "job-output.txt", timeout=30, follow_redirects=True)
+    assert response.status_code == 200, f"{url}job-output.txt: {response.status_code}"
+    return response.text
+
+
+def with_jobs(hello: str) -> dict[str, str]:
+    return {
+        ".zuul.yaml": ZUUL_YAML,
+        "playbooks/hello.yaml": hello,
+        "playbooks/publish.yaml": PUBLISH,
+    }
+
+
+def test_a_pushed_change_runs_its_job_and_an_approved_one_merges_and_publishes(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    call(server, "PUT", "projects/team%2Fapp", {"create_empty_commit": True}, status=201)
+    # The project's jobs land on master first, pushed by its admin.
+    owner = admin(server, tmp_path, "team/app")
+    owner.commit("Add CI jobs", files=with_jobs(HELLO))
+    landed = owner.push("HEAD:refs/heads/master")
+    assert landed.ok, landed.output
+    alice = contributor(server, tmp_path, "team/app")
+
+    # A pushed change is checked by the job, on a sandboxed node.
+    good = push(alice, "Add a readme", files={"README": "team/app\n"})
+    report = ci_message(server, good.number, "Build succeeded")
+    assert verified(server, good.number) == 1
+    output = job_output(report, "hello")
+    assert "hello from the job in check" in output
+    assert "made-by-the-job" in output
+
+    # A failing command votes -1, and its log shows what failed.
+    bad = push(alice, "Break the tests", files={"playbooks/hello.yaml": FAILING}, on=good.sha)
+    failed = ci_message(server, bad.number, "Build failed")
+    assert verified(server, bad.number) == -1
+    text = job_output(failed, "hello")
+    assert "3 tests failed" in text
+    assert "rc=3" in text
+
+    # Approved, the good change is gated, merged, and its post job runs.
+    call(
+        server,
+        "POST",
+        f"changes/{good.number}/revisions/current/review",
+        {"labels": {"Code-Review": 2, "Workflow": 1}},
+    )
+    deadline = time.monotonic() + WAIT
+    while detail(server, good.number)["status"] != "MERGED":
+        assert time.monotonic() < deadline, detail(server, good.number)["messages"]
+        time.sleep(0.5)
+    gated = ci_message(server, good.number, "Build succeeded (gate pipeline)")
+    assert "hello from the job in gate" in job_output(gated, "hello")
+
+    tip = server.services.projects.branch_tip("team/app", "master")
+    assert f"publishing {tip}" in post_output(server, tip)
+
+
+def post_output(server: LiveServer, newrev: str | None) -> str:
+    """The job-output.txt of the post pipeline's publish build of `newrev`, waited for."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        builds = httpx.get(
+            f"{server.url}api/tenant/main/builds",
+            params={"pipeline": "post", "job_name": "publish"},
+            timeout=30,
+        ).json()
+        for build in builds:
+            if build.get("result") and build.get("log_url"):
+                text = httpx.get(build["log_url"] + "job-output.txt", timeout=30).text
+                if f"publishing {newrev}" in text:
+                    assert build["result"] == "SUCCESS", build
+                    return text
+        assert time.monotonic() < deadline, builds
+        time.sleep(0.5)
