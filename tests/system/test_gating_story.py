@@ -250,3 +250,23 @@ def test_an_event_the_gating_core_fails_on_is_skipped_and_the_gate_goes_on(
     assert gate.vote(a, "Verified") == 1
     assert gate.vote(b, "Verified") == 1
     assert gate.scheduler.settled()
+
+
+def test_a_project_created_later_is_gated_by_the_config_its_first_change_proposes(
+    gate: GateHarness,
+) -> None:
+    gate.settle()  # the tenant's layout is loaded before the project exists
+    gate.services.projects.create("org/later", create_empty_commit=True)
+    first = gate.change(
+        "org/later",
+        "Add jobs",
+        {
+            ".zuul.yaml": (
+                "- job:\n    name: later-lint\n"
+                "- project:\n    check:\n      jobs:\n        - later-lint\n"
+            )
+        },
+    )
+    gate.settle()
+    assert [b.name for b in gate.history() if b.has_change(first.key)] == ["later-lint"]
+    assert gate.vote(first, "Verified") == 1

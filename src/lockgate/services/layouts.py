@@ -47,7 +47,13 @@ class LayoutService:
     def layout(self, tenant: str) -> Layout:
         with self._lock:
             layout = self._layouts.get(tenant)
-        return layout if layout is not None else self.reload(tenant)
+        if layout is not None:
+            # A project created since (auto-added to the tenant) or an edited
+            # tenants file gives the tenant a new definition: load it again.
+            current = self._catalog.tenant(tenant)
+            if current is layout.tenant or current == layout.tenant:
+                return layout
+        return self.reload(tenant)
 
     def reload(self, tenant: str) -> Layout:
         definition = self._catalog.tenant(tenant)
