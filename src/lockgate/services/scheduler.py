@@ -225,6 +225,7 @@ class GateScheduler:
         with write_transaction(self._engine) as conn:
             # which tenants hold a project, asked once per project per step
             tenants_of: dict[str, list[str]] = {}
+            checked: set[str] = set()  # tenants whose layout was compared this step
             for index, (tenant, event) in enumerate(units):
                 if event is None or index in skipped:
                     continue
@@ -235,7 +236,9 @@ class GateScheduler:
                 if event.project not in tenants_of:
                     tenants_of[event.project] = self._catalog.tenant_of(event.project)
                 for holder in tenants_of[event.project]:
-                    self._reconfigure_if_needed(conn, work, holder, event, now, index=index)
+                    self._reconfigure_if_needed(
+                        conn, work, holder, event, now, index=index, checked=checked
+                    )
                     self._handle(conn, work, holder, event, now, index=index)
             now_us = int(now * 1_000_000)
             for tenant in work:
@@ -314,17 +317,26 @@ class GateScheduler:
         now: float,
         *,
         index: int,
+        checked: set[str],
     ) -> None:
-        if trigger.type not in ("ref-updated", "change-merged"):
-            return
         branch = trigger.branch or trigger.ref.removeprefix("refs/heads/")
-        if trigger.ref.startswith("refs/tags/") or not branch:
+        if (
+            trigger.type in ("ref-updated", "change-merged")
+            and branch
+            and not trigger.ref.startswith("refs/tags/")
+            and self._layouts.is_stale(tenant, trigger.project, branch)
+        ):
+            self._layouts.reload(tenant)
+            log.info("tenant %s reconfigured after %s moved %s", tenant, trigger.project, branch)
+        elif tenant in checked:
             return
-        if not self._layouts.is_stale(tenant, trigger.project, branch):
-            return
-        layout = self._layouts.reload(tenant)
-        log.info("tenant %s reconfigured after %s moved %s", tenant, trigger.project, branch)
-        self._handle(conn, work, tenant, Reconfigured(layout), now, index=index)
+        checked.add(tenant)
+        # The layout may also have been loaded again because the tenant itself
+        # changed (a project created since joined it): the gate gets it too.
+        # Asked once per tenant per step, and after every reload.
+        layout = self._layouts.layout(tenant)
+        if layout.generation != self.gate(tenant).layout.generation:
+            self._handle(conn, work, tenant, Reconfigured(layout), now, index=index)
 
     def _record_actions(
         self, conn: Connection, tenant: str, actions: Sequence[GateAction], now: float
