@@ -33,7 +33,7 @@ from lockgate.services.clock import Clock, system_clock
 from lockgate.services.push_records import Command
 from lockgate.services.review import LoadOptions
 from lockgate.testing.fake_executor import FakeBuild, FakeExecutor
-from lockgate.testing.seed import Files, _commit
+from lockgate.testing.seed import Files, _commit, change_key_for
 
 CONFIG_PROJECT = "project-config"
 
@@ -274,8 +274,6 @@ class GateHarness:
             base = repos.resolve(project, f"refs/heads/{branch}")
         footers = [f"Depends-On: {self._url(d)}" for d in depends_on]
         if change_key is None:
-            from lockgate.testing.seed import change_key_for
-
             change_key = change_key_for(f"{project}:{subject}:{len(self._subjects)}")
         message = subject + "\n\n" + (body + "\n\n" if body else "")
         message += "\n".join([*footers, f"Change-Id: {change_key}"]) + "\n"
