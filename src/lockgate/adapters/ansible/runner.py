@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lockgate.adapters.ansible import console
 from lockgate.core.builds.results import ABORTED, ERROR, FAILED, OK, TIMED_OUT, UNREACHABLE
 
 PLUGINS = Path(__file__).parent / "plugins"
@@ -54,6 +55,10 @@ def ansible_env(
 ) -> dict[str, str]:
     tmp = job_dir / "tmp"
     tmp.mkdir(exist_ok=True)
+    # the command module with the live console's hook, made once per job folder
+    library = job_dir / "library"
+    if not (library / "command.py").exists():
+        console.write_command_module(library)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     env.update(
         ANSIBLE_CONFIG=str(job_dir / "ansible.cfg"),
@@ -71,6 +76,7 @@ def ansible_env(
         ANSIBLE_CACHE_PLUGIN="jsonfile",
         ANSIBLE_CACHE_PLUGIN_CONNECTION=str(job_dir / "facts"),
         ANSIBLE_ROLES_PATH=":".join(str(p) for p in roles_path),
+        ANSIBLE_LIBRARY=str(library),
         LOCKGATE_LOG_DIR=str(log_dir),
         LOCKGATE_PHASE=phase,
         LOCKGATE_PLAYBOOK=playbook,
