@@ -10,7 +10,6 @@ import importlib.util
 import json
 import re
 import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 
 from lockgate.adapters.providers import sandbox
 from lockgate.testing.server import LiveServer, live_server
+from lockgate.testing.sshd import SshServer, sshd_available, start_sshd
 from tests.gitutil import admin, contributor
 from tests.system.gating import call, push
 
@@ -72,16 +72,9 @@ PUBLISH = """
 
 
 @pytest.fixture
-def server(database_url: str) -> Iterator[LiveServer]:
-    # the sandbox's user must pass through the site's folders to reach its node
-    # folders, which pytest's own tmp folders (mode 0700) do not allow
-    folder = Path(tempfile.mkdtemp(prefix="lockgate-jobs-"))
-    folder.chmod(0o711)
-    try:
-        with live_server(folder / "site", database_url) as live:
-            yield live
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+def server(database_url: str, sandbox_folder: Path) -> Iterator[LiveServer]:
+    with live_server(sandbox_folder / "site", database_url) as live:
+        yield live
 
 
 WAIT = 120.0  # seconds: playbooks on fresh sandboxes, on a busy 2-core machine
@@ -226,7 +219,10 @@ def post_output(server: LiveServer, newrev: str | None) -> str:
 
 FLAKY_YAML = (
     "- job:\n    name: flaky\n" + NODESET + "    run: playbooks/flaky.yaml\n"
-    "- project:\n    check:\n      jobs: [flaky]\n"
+    "- job:\n    name: remote\n"
+    "    nodeset:\n      nodes:\n        - name: remote\n          label: static\n"
+    "    run: playbooks/remote.yaml\n"
+    "- project:\n    check:\n      jobs: [flaky, remote]\n"
 )
 
 # The first attempt prints a line and then waits (a minute at most): its node
@@ -242,16 +238,60 @@ FLAKY = """
         echo "attempt {{ zuul.attempts }} finished"
 """
 
+# Streamed, the lines come in the order the command printed them; from the
+# task's result (not streamed) stdout would come before stderr.
+REMOTE = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: Over ssh
+      shell: |
+        echo "on {{ inventory_hostname }} slot {{ lockgate_slot }}"
+        echo to-stderr >&2
+        sleep 0.5
+        echo after
+"""
+
+
+def static_settings(sshd: SshServer) -> str:
+    """The default local provider, and a static provider of the test's sshd."""
+    return f"""
+[[nodepool.labels]]
+name = "local"
+
+[[nodepool.labels]]
+name = "static"
+
+[[nodepool.providers]]
+name = "local"
+
+[[nodepool.providers]]
+name = "ssh"
+driver = "static"
+
+[[nodepool.providers.pools]]
+name = "main"
+labels = ["static"]
+
+[[nodepool.providers.options.hosts]]
+name = "box"
+address = "{sshd.address}"
+port = {sshd.port}
+user = "{sshd.user}"
+key = "{sshd.client_key}"
+labels = ["static"]
+"""
+
 
 @pytest.fixture
-def sqlite_jobs_server() -> Iterator[LiveServer]:
-    folder = Path(tempfile.mkdtemp(prefix="lockgate-jobs-"))
-    folder.chmod(0o711)
-    try:
-        with live_server(folder / "site") as live:
-            yield live
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+def sqlite_jobs_server(sandbox_folder: Path, tmp_path: Path) -> Iterator[LiveServer]:
+    if sshd_available() is not None:
+        pytest.skip(str(sshd_available()))
+    with (
+        start_sshd(tmp_path / "sshd") as sshd,
+        live_server(sandbox_folder / "site", settings=static_settings(sshd)) as live,
+    ):
+        yield live
 
 
 def builds_of(server: LiveServer, job: str) -> list[dict[str, Any]]:
@@ -278,13 +318,20 @@ def console_lines(server: LiveServer, build: str) -> Iterator[str]:
                 yield line.removeprefix("data: ")
 
 
-def test_the_console_streams_a_running_task_and_a_lost_node_is_retried_on_a_fresh_one(
+def test_the_console_streams_a_running_task_a_lost_node_is_retried_and_ssh_hosts_run_jobs(
     sqlite_jobs_server: LiveServer, tmp_path: Path
 ) -> None:
     server = sqlite_jobs_server
     call(server, "PUT", "projects/team%2Fapp", {"create_empty_commit": True}, status=201)
     owner = admin(server, tmp_path, "team/app")
-    owner.commit("Add CI jobs", files={".zuul.yaml": FLAKY_YAML, "playbooks/flaky.yaml": FLAKY})
+    owner.commit(
+        "Add CI jobs",
+        files={
+            ".zuul.yaml": FLAKY_YAML,
+            "playbooks/flaky.yaml": FLAKY,
+            "playbooks/remote.yaml": REMOTE,
+        },
+    )
     assert owner.push("HEAD:refs/heads/master").ok
     alice = contributor(server, tmp_path, "team/app")
     change = push(alice, "Add a readme", files={"README": "team/app\n"})
@@ -323,3 +370,10 @@ def test_the_console_streams_a_running_task_and_a_lost_node_is_retried_on_a_fres
         for b in builds
     ]
     assert nodes[0]["node"]["nodepool"]["id"] != nodes[1]["node"]["nodepool"]["id"]
+
+    # The static host of the site's settings ran the other job over ssh, its
+    # output streamed there too.
+    remote = job_output(report, "remote")
+    printed = [line.split(" | ")[-1] for line in remote.splitlines() if " | remote | " in line]
+    start = printed.index("on remote slot 0")
+    assert printed[start : start + 3] == ["on remote slot 0", "to-stderr", "after"], remote

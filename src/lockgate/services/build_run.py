@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lockgate.adapters.ansible.runner import RunOutcome, ansible_env, run_playbook
+from lockgate.adapters.ansible.runner import RunOutcome, SshControl, ansible_env, run_playbook
 from lockgate.adapters.git import build_workspace as gitws
 from lockgate.adapters.git.repos import GitError, RepoStore
 from lockgate.adapters.providers import local as sandbox_plugin
@@ -82,6 +82,13 @@ class BuildRun:
     outcomes: list[PlaybookOutcome] = field(default_factory=list)
     checked_out: list[CheckedOut] = field(default_factory=list)
     _content: dict[tuple[str, str], Path] = field(default_factory=dict)
+    _ssh: SshControl | None = None
+
+    def close(self) -> None:
+        """The build is over: its ssh masters end."""
+        if self._ssh is not None:
+            self._ssh.close()
+            self._ssh = None
 
     @property
     def work(self) -> Path:
@@ -311,12 +318,17 @@ class BuildRun:
     ) -> PlaybookOutcome:
         kind = "trusted" if trusted else "untrusted"
         roles = [path.parent / "roles", *self._content_roles()]
+        if self._ssh is None and any(
+            n.connection.get("ansible_connection") == "ssh" for n in self.nodes
+        ):
+            self._ssh = SshControl()
         env = ansible_env(
             job_dir=self.job_dir,
             log_dir=self.log_dir,
             phase=phase,
             playbook=where,
             roles_path=roles,
+            ssh_control=self._ssh,
         )
         args = [
             "-i",

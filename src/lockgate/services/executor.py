@@ -223,6 +223,7 @@ class AnsibleExecutor:
                 result, why = "ABORTED", "the build was cancelled"
             return result, why, url
         finally:
+            run.close()
             if not self._settings.keep_jobs:
                 shutil.rmtree(job_dir, ignore_errors=True)
 
