@@ -36,8 +36,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-CONSOLE_FOLDER = "lockgate-console"
-DEFAULT_REMOTE_TMP = "~/.ansible/tmp"
 # the tasks whose module is the command module (`shell` runs it too)
 COMMAND_ACTIONS = frozenset(
     f"{prefix}{name}"
@@ -186,11 +184,6 @@ for name in offsets:
 out.write(b'E %d\\n' % len(offsets))
 out.flush()
 """
-
-
-def console_folder(remote_tmp: str | None = None) -> str:
-    """Where a node's command module writes its console files, as the node sees it."""
-    return f"{(remote_tmp or DEFAULT_REMOTE_TMP).rstrip('/')}/{CONSOLE_FOLDER}"
 
 
 def write_command_module(folder: Path) -> Path | None:
