@@ -49,6 +49,7 @@ from lockgate.services.submit import SubmitService
 from lockgate.services.tenants import TenantCatalog
 from lockgate.services.uploads import UploadService
 from lockgate.services.votes import ReviewPoster
+from lockgate.services.web_sessions import WebSessions
 from lockgate.services.webhooks import Webhook, WebhookService
 
 
@@ -88,6 +89,8 @@ class Services:
     log_store: FilesystemLogStore | None = None
     build_logs: BuildLogs | None = None
     autoholds: AutoholdService | None = None
+    # sign-in by cookie for the web interface (always set by build_services)
+    web_sessions: WebSessions | None = None
     # the node launcher, when the caller gave providers (it is not started here)
     launcher: NodeLauncher | None = None
     # the site's own launcher and executor, when no executor was passed in and
@@ -266,6 +269,13 @@ def build_services(
     )
     services.build_logs = BuildLogs(engine, services.log_store, settings.server.url)
     services.autoholds = AutoholdService(engine)
+    services.web_sessions = WebSessions(
+        engine,
+        clock,
+        accounts,
+        session_days=settings.web.session_days,
+        self_signup=settings.web.self_signup,
+    )
     if providers:
         services.launcher = NodeLauncher(engine, providers, min_ready=settings.nodepool.min_ready)
     if settings.gating.enabled and executor is None and run_jobs:

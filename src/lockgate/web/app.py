@@ -38,6 +38,7 @@ from lockgate.web.gerrit.responses import plain_error
 from lockgate.web.git import GitHttp, is_git_path
 from lockgate.web.hooks import routes as hook_routes
 from lockgate.web.routing import RouteIndex
+from lockgate.web.ui.routes import routes as ui_routes
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ def _routes() -> list[BaseRoute]:
         *keys_api.routes,
         *logs.routes,
         *autohold_api.routes,
+        *ui_routes,
     ]
 
 

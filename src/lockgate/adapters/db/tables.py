@@ -449,3 +449,15 @@ autoholds = Table(
     Column("created", BigInteger, nullable=False),
     Index("ix_autoholds_tenant", "tenant"),
 )
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    # The SHA-256 of the cookie's token: a copy of the table signs no one in.
+    Column("id", String(64), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("expires", BigInteger, nullable=False),
+    Index("ix_web_sessions_account_id", "account_id"),
+)
