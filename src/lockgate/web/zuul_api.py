@@ -91,7 +91,9 @@ def _build(row: BuildRow, *, with_buildset: bool = True) -> dict[str, Any]:
         "log_url": row.log_url,
         "error_detail": row.error,
         "final": row.result is not None,
-        "artifacts": [],
+        "artifacts": [
+            {"name": a.name, "url": a.url, "metadata": dict(a.metadata)} for a in row.artifacts
+        ],
         "provides": [],
         "project": row.project,
         "branch": row.branch,

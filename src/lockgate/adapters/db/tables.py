@@ -375,6 +375,18 @@ gate_builds = Table(
     Index("ix_gate_builds_job", "tenant", "job"),
 )
 
+# What builds returned in zuul_return's zuul.artifacts (0007), in order; `url`
+# already absolute (a relative one was joined to the build's log URL).
+gate_build_artifacts = Table(
+    "gate_build_artifacts",
+    metadata,
+    Column("build", String(64), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("meta", Text, nullable=False),  # the artifact's metadata, a JSON object
+)
+
 # --- the gating scheduler's port to the review server ---
 
 # Reports the CI account has carried out, by the gating core's report id, so

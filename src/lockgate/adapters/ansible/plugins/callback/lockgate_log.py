@@ -2,6 +2,8 @@
 # imported by lockgate): it writes the build's console log, job-output.txt,
 # one timestamped line at a time and flushed per line so that a console can
 # tail it, and the per-task results, job-output.json, once the playbook ends.
+# The build's secret values, listed in the file LOCKGATE_MASK names, are
+# masked out of both before anything is written.
 from __future__ import annotations
 
 import datetime
@@ -10,6 +12,8 @@ import os
 from pathlib import Path
 
 from ansible.plugins.callback import CallbackBase
+
+from lockgate.core.secrets import Masker
 
 DOCUMENTATION = """
     name: lockgate_log
@@ -38,12 +42,13 @@ class CallbackModule(CallbackBase):
         self._plays = []
         self._task = None
         self._playbook = ""
+        self._mask = _masker(os.environ.get("LOCKGATE_MASK"))
 
     def _line(self, text, host=""):
         prefix = f"{_now()} | "
         if host:
             prefix += f"{host} | "
-        self._text.write(prefix + text + "\n")
+        self._text.write(self._mask.text(prefix + text) + "\n")
 
     def v2_playbook_on_start(self, playbook):
         self._playbook = Path(getattr(playbook, "_file_name", "") or "").name
@@ -122,8 +127,21 @@ class CallbackModule(CallbackBase):
             }
         )
         tmp = path.with_suffix(".tmp")
+        # earlier playbooks' entries were masked when they were written
+        runs[-1] = self._mask.data(json.loads(json.dumps(runs[-1], default=str)))
         tmp.write_text(json.dumps(runs, indent=2, default=str))
         tmp.replace(path)
         stats_path = os.environ.get("LOCKGATE_STATS")
         if stats_path:
             Path(stats_path).write_text(json.dumps(summary))
+
+
+def _masker(path):
+    values = []
+    if path:
+        try:
+            values = json.loads(Path(path).read_text())
+        except (OSError, ValueError):
+            # without its values nothing could be masked: refuse to write rather than leak
+            raise RuntimeError(f"lockgate_log: cannot read the values to mask in {path}") from None
+    return Masker(values)
