@@ -27,6 +27,7 @@ from lockgate.services.change_writes import ChangeWriter
 from lockgate.services.clock import Clock, system_clock
 from lockgate.services.comments import CommentService
 from lockgate.services.diffs import DiffService
+from lockgate.services.drafts import DraftService
 from lockgate.services.event_stream import EventStream
 from lockgate.services.executor_port import Executor
 from lockgate.services.gate_api import GateApi
@@ -71,6 +72,7 @@ class Services:
     reviewers: ReviewerService
     diffs: DiffService
     comments: CommentService
+    drafts: DraftService
     label_views: LabelViews
     reviews: ReviewPoster
     access: AccessService
@@ -218,6 +220,7 @@ def build_services(
         ),
         diffs=DiffService(review, permissions, DiffReader(repos)),
         comments=comments,
+        drafts=DraftService(engine, review, comments, clock),
         label_views=LabelViews(engine, labels, permissions),
         reviews=ReviewPoster(
             review=review,

@@ -28,6 +28,7 @@ from lockgate.web.gerrit import (
     changes,
     config,
     diffs,
+    drafts,
     groups,
     projects,
     review,
@@ -47,6 +48,7 @@ def _routes() -> list[BaseRoute]:
     return [
         *changes.routes,
         *review.routes,
+        *drafts.routes,
         *change_edits.routes,
         *submit.routes,
         *diffs.routes,

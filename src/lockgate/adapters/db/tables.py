@@ -210,7 +210,7 @@ approvals = Table(
     Index("ix_approvals_account", "account_id"),
 )
 
-# Published inline comments (drafts are not kept server side yet).
+# Published inline comments.
 comments = Table(
     "comments",
     metadata,
@@ -233,6 +233,30 @@ comments = Table(
     Column("change_message_id", String(64)),
     Column("tag", String(255)),
     Index("ix_comments_change", "change_number", "patch_set"),
+)
+
+# Draft inline comments: seen only by their author until a review publishes
+# them, when they move to `comments` under the same id.
+draft_comments = Table(
+    "draft_comments",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("change_number", Integer, ForeignKey("changes.number"), nullable=False),
+    Column("patch_set", Integer, nullable=False),
+    Column("author_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("side", String(16), nullable=False, default="REVISION"),
+    Column("parent_number", Integer),
+    Column("line", Integer),
+    Column("start_line", Integer),
+    Column("start_character", Integer),
+    Column("end_line", Integer),
+    Column("end_character", Integer),
+    Column("in_reply_to", String(64)),
+    Column("message", Text, nullable=False),
+    Column("unresolved", Boolean, nullable=False, default=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_draft_comments_change_number_author_id", "change_number", "author_id"),
 )
 
 # Access sections of project.config, one row per rule. A permission marked
