@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 
+import httpx
 from playwright.sync_api import Page, expect
 
+from lockgate.core.builds.log_view import HEAD_LINES, TAIL_LINES
 from lockgate.testing.browser import screenshot
 from lockgate.testing.build_history import finish_build, record_build
 from lockgate.testing.server import LiveServer
@@ -88,6 +90,18 @@ def test_a_failing_build_from_the_builds_list_to_the_lines_of_its_log(
     expect(rows.first.locator(".badge")).to_have_text("FAILURE")
     expect(rows.first).to_contain_text("12,3")
     screenshot(page, "builds-list")
+    # Paged with Zuul's skip and limit; the buildsets tab lists their set.
+    page.goto(f"{server.url}t/main/builds?limit=1")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("lint")
+    page.get_by_role("link", name="Older").click()
+    expect(page).to_have_url(re.compile(r"limit=1&skip=1|skip=1&limit=1"))
+    expect(rows.first).to_contain_text("unit")
+    expect(page.get_by_role("link", name="Newer")).to_be_visible()
+    page.get_by_role("navigation", name="Tenant main").get_by_role("link", name="Buildsets").click()
+    expect(page.locator("table.buildsets tbody tr")).to_have_count(1)
+    expect(page.locator("table.buildsets .badge")).to_have_text("FAILURE")
+    page.goto(f"{server.url}t/main/builds?result=FAILURE")
 
     # The build: its result, change, nodes, inventory without credentials, logs.
     rows.first.get_by_role("link", name="lint").click()
@@ -211,3 +225,30 @@ def test_a_running_builds_console_shows_its_lines_as_they_are_written(
     expect(page.locator("#console-state")).to_have_text("FAILURE")
     page.locator("#console-status").get_by_role("link", name="job output").click()
     expect(page.locator(".ln.sev-error")).to_have_count(1)
+
+
+def test_a_long_log_shows_its_head_and_tail_and_every_line_on_request(
+    sqlite_server: LiveServer,
+) -> None:
+    server = sqlite_server
+    server.services.projects.create("org/app", create_empty_commit=True)
+    total = HEAD_LINES + TAIL_LINES + 100
+    build = record_build(
+        server.services,
+        project="org/app",
+        job="long",
+        result="SUCCESS",
+        console="".join(f"{T}node | line {n}\n" for n in range(1, total + 1)),
+    )
+    url = f"{server.url}t/main/build/{build.uuid}/log/job-output.txt"
+
+    page = httpx.get(url, timeout=60).text
+    assert f'id="L{HEAD_LINES}"' in page and f'id="L{total}"' in page
+    assert f'id="L{HEAD_LINES + 1}"' not in page
+    assert f"Lines {HEAD_LINES + 1:,}\N{EN DASH}{HEAD_LINES + 100:,} are not shown" in page
+    assert 'href="?all=1"' in page
+    assert f"/logs/{build.log_path}/job-output.txt" in page, "the raw file is one link away"
+    every = httpx.get(url, params={"all": "1"}, timeout=60).text
+    assert f'id="L{HEAD_LINES + 1}"' in every and "are not shown" not in every
+    # The quiet middle of the log is folded away, 20 lines in view at each end.
+    assert every.count('<details class="fold quiet">') >= 10
