@@ -1,4 +1,8 @@
-"""One Chromium per test process; a fresh browser context (cookies, storage) per test."""
+"""One Chromium per test module; a fresh browser context (cookies, storage) per test.
+
+Per module, not per process: Playwright's sync API keeps an asyncio loop
+running in the thread while it is open, and tests of other modules that run
+their own loop (anyio.run) in the same worker would fail beside it."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from lockgate.testing.browser import launch
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         chromium = launch(playwright)

@@ -70,6 +70,7 @@ def _filter(request: Request, tenant: str) -> HistoryFilter:
         change=_int(request, "change"),
         patchset=_int(request, "patchset"),
         result=q.get("result") or None,
+        branch=q.get("branch") or None,
         limit=min(limit, _MAX_LIMIT),
         skip=_int(request, "skip") or 0,
     )

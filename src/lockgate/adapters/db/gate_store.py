@@ -229,16 +229,21 @@ class HistoryFilter:
     change: int | None = None
     patchset: int | None = None
     result: str | None = None
+    branch: str | None = None
     limit: int = 50
     skip: int = 0
+    # only these projects (the ones a viewer may read); None: any
+    projects: tuple[str, ...] | None = None
 
 
 def _conditions(table: Any, where: HistoryFilter) -> list[Any]:
     conds = [table.c.tenant == where.tenant]
-    for column in ("project", "pipeline", "change", "patchset", "result"):
+    for column in ("project", "pipeline", "change", "patchset", "result", "branch"):
         value = getattr(where, column)
         if value is not None:
             conds.append(table.c[column] == value)
+    if where.projects is not None:
+        conds.append(table.c.project.in_(list(where.projects)))
     return conds
 
 
