@@ -96,6 +96,8 @@ def test_a_trivial_job_succeeds_and_its_console_shows_the_task_output(site: Exec
     assert task["hosts"]["node"]["stdout"] == "hello from node in check"
     inventory = json.loads((folder / "zuul-info" / "inventory.yaml").read_text())
     assert inventory["all"]["hosts"]["node"]["nodepool"]["label"] == "local"
+    # how the executor reaches the node (its token, its folder) is not published
+    assert not [k for k in inventory["all"]["hosts"]["node"] if k.startswith("lockgate_node")]
     assert site.launcher.in_use() == [] and len(site.launcher.released) == 1
     assert (folder / MANIFEST).is_file()  # the store finished the folder
 

@@ -133,7 +133,7 @@ class BuildRun:
         # zuul-info as Zuul keeps it: the inventory the build ran with
         info = self.log_dir / "zuul-info"
         info.mkdir(parents=True, exist_ok=True)
-        for name, data in (("inventory.yaml", inv), ("zuul-vars.json", zuul)):
+        for name, data in (("inventory.yaml", _published(inv)), ("zuul-vars.json", zuul)):
             text = json.dumps(self.masker.data(_plain(data)), indent=2, default=str)
             (info / name).write_text(text + "\n")
         (self.job_dir / "ansible.cfg").write_text("[defaults]\n")
@@ -426,3 +426,19 @@ def _plain(data: Any) -> Any:
 
 def _stamp() -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()) + ".000000"
+
+
+# How the executor reaches a node (its folder on the host, the token that proves
+# the inventory was made for it) is plumbing, not the build's: kept out of the
+# inventory that the logs publish.
+_PLUMBING = ("lockgate_node_", "lockgate_workspace_dest")
+
+
+def _published(inventory: dict[str, Any]) -> dict[str, Any]:
+    hosts = inventory["all"]["hosts"]
+    shown = {
+        name: {k: v for k, v in host.items() if not k.startswith(_PLUMBING)}
+        for name, host in hosts.items()
+    }
+    return {**inventory, "all": {**inventory["all"], "hosts": shown}}
+
