@@ -1,5 +1,6 @@
-"""Serving build logs: a big console log fetched raw, gzipped both ways and in
-the viewer, and how soon the live console delivers a written line.
+"""Serving build logs: a big console log fetched raw, gzipped both ways, in
+the plain viewer and in the build pages' log viewer, and how soon the live
+console delivers a written line.
 
     .venv/bin/python -m benchmarks.log_serving [--lines 200000] [--runs 3] [--console 20]
 
@@ -96,6 +97,32 @@ def main() -> None:
             )
         print(f"viewer: {args.lines / viewer:,.0f} lines/s")
         _console(server, store.folder(PATH), args.console)
+        _build_viewer(server, args.runs, disk, viewer)
+
+
+def _build_viewer(server: LiveServer, runs: int, disk: float, plain_viewer: float) -> None:
+    """The build pages' log viewer (`/t/<tenant>/build/<uuid>/log/...`), which
+    streams the page: the time to its first bytes, and to all of it, by default
+    (head and tail of a long log) and with every line; against reading the file
+    and against the plain `?view=1` viewer, both measured above."""
+    client = httpx.Client(base_url=server.url, timeout=300, auth=server.admin)
+    url = f"/t/main/build/{UUID}/log/job-output.txt"
+
+    def first_bytes(query: str) -> float:
+        start = time.perf_counter()
+        with client.stream("GET", url + query) as response:
+            next(response.iter_raw())
+            return time.perf_counter() - start
+
+    for label, query in (("head and tail", ""), ("every line", "?all=1")):
+        whole = _best(runs, lambda q=query: client.get(url + q).content)
+        first = min(first_bytes(query) for _ in range(runs))
+        size = len(client.get(url + query).content) / 1e6
+        print(
+            f"build log viewer, {label:13} {whole * 1000:8.1f} ms ({size:.1f} MB page, "
+            f"x{whole / disk:6.1f} baseline, x{whole / plain_viewer:4.2f} the /logs viewer), "
+            f"first bytes {first * 1000:6.1f} ms"
+        )
 
 
 def _console(server: LiveServer, folder: Path, count: int) -> None:

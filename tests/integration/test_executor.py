@@ -4,10 +4,12 @@ hosted repositories and the real speculative merger."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,9 +19,11 @@ from lockgate.adapters.db.migrate import upgrade
 from lockgate.adapters.logstore.filesystem import MANIFEST
 from lockgate.adapters.providers.local import LocalProvider
 from lockgate.adapters.providers.sandbox import NodeLimits
-from lockgate.core.config.frozen import NO_NODES, FrozenJob
+from lockgate.core.config.frozen import NO_NODES, FrozenJob, FrozenSecret
 from lockgate.core.config.objects import RequiredProject
+from lockgate.core.config.source import NOWHERE, Tagged
 from lockgate.core.gating.events import BuildCompleted, BuildStarted
+from lockgate.core.secrets import ENCRYPTED_TAG, MASK
 from lockgate.services.launcher import NodeLauncher
 from lockgate.testing.executor_site import ExecutorSite, one_node, playbook
 from lockgate.testing.executor_site import git_in as site_git
@@ -92,6 +96,8 @@ def test_a_trivial_job_succeeds_and_its_console_shows_the_task_output(site: Exec
     assert task["hosts"]["node"]["stdout"] == "hello from node in check"
     inventory = json.loads((folder / "zuul-info" / "inventory.yaml").read_text())
     assert inventory["all"]["hosts"]["node"]["nodepool"]["label"] == "local"
+    # how the executor reaches the node (its token, its folder) is not published
+    assert not [k for k in inventory["all"]["hosts"]["node"] if k.startswith("lockgate_node")]
     assert site.launcher.in_use() == [] and len(site.launcher.released) == 1
     assert (folder / MANIFEST).is_file()  # the store finished the folder
 
@@ -460,3 +466,125 @@ def test_a_fork_bomb_and_a_full_disk_each_fail_their_own_build(sandbox_root: Pat
         assert subprocess.run(["true"], check=False).returncode == 0
     finally:
         site.close()
+
+
+PUBLISH = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: Log in
+      command: echo logging in as {{ creds.user }} with {{ creds.password }}
+    - name: Show the key
+      debug:
+        msg: "the key is {{ creds.key }}"
+    - name: Print the key line by line
+      command: printf '%s\\n' "{{ creds.key }}"
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Return the docs and a version
+      zuul_return:
+        data:
+          version: "1.2"
+          zuul:
+            artifacts:
+              - {name: docs, url: docs/index.html, metadata: {type: docs_site}}
+              - {name: wheel, url: "https://pypi.test/app.whl"}
+"""
+
+PRE = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - debug:
+        msg: "pre-run sees creds: {{ creds is defined }}"
+"""
+
+
+def encrypted(site: ExecutorSite, project: str, value: str) -> Tagged:
+    return Tagged(ENCRYPTED_TAG, site.keys.encrypt(project, value), NOWHERE)
+
+
+def test_a_post_review_build_gets_its_secrets_masked_and_returns_artifacts(
+    site: ExecutorSite,
+) -> None:
+    password = "hunter2-correct-horse"
+    key = "-----BEGIN KEY-----\nMIIEow-first-line\nAoGBAM-second-line\n-----END KEY-----"
+    site.project("org/app", {"README": "app\n"})
+    change = site.change("org/app", {"publish.yaml": PUBLISH, "pre.yaml": PRE})
+    data = {
+        "user": "deploy",
+        "password": encrypted(site, "org/app", password),
+        "key": encrypted(site, "org/app", key),
+    }
+    secret = FrozenSecret("creds", "app-creds", "org/app", trusted=False, data=data)
+    run_book = replace(playbook("org/app", "publish.yaml"), secrets=("creds",))
+    publish = job(
+        "publish",
+        pre_run=(playbook("org/app", "pre.yaml"),),
+        run=(run_book,),
+        secrets=(secret,),
+        post_review=True,
+    )
+    started = site.start(publish, [change], pipeline="gate", post_review=True)
+    done = site.wait(started.build)
+    text = console(site, done)
+    assert (done.result, done.error) == ("SUCCESS", ""), text
+    # the run playbook, which defined the secret, sees it; the parent's pre-run does not
+    assert "pre-run sees creds: False" in text
+    assert f"node | logging in as deploy with {MASK}" in text
+    assert f"the key is {MASK}" in text
+    assert f"node | {MASK}" in text  # each line of the key, printed on its own
+    # no file the build left in its logs holds a value or a line of one
+    folder = site.log_folder(done)
+    for path in folder.rglob("*"):
+        if path.is_file():
+            raw = path.read_bytes()
+            content = (gzip.decompress(raw) if path.suffix == ".gz" else raw).decode()
+            for needle in (password, "MIIEow-first-line", "AoGBAM-second-line"):
+                assert needle not in content, f"{needle} in {path.name}"
+    # zuul_return, from an untrusted playbook on localhost: relative URLs join the log URL
+    assert done.data == {
+        "version": "1.2",
+        "zuul": {
+            "artifacts": [
+                {
+                    "name": "docs",
+                    "url": done.url + "docs/index.html",
+                    "metadata": {"type": "docs_site"},
+                },
+                {"name": "wheel", "url": "https://pypi.test/app.whl"},
+            ]
+        },
+    }
+
+
+def test_secrets_are_refused_before_review_and_the_build_never_asks_for_nodes(
+    site: ExecutorSite,
+) -> None:
+    site.project("org/app", {"README": "app\n"})
+    change = site.change("org/app", {"publish.yaml": PUBLISH})
+    secret = FrozenSecret(
+        "creds",
+        "app-creds",
+        "org/app",
+        trusted=False,
+        data={"password": encrypted(site, "org/app", "x")},
+    )
+    run_book = (replace(playbook("org/app", "publish.yaml"), secrets=("creds",)),)
+    # as freezing makes it: a job with an untrusted secret is post-review
+    frozen = site.start(job("publish", run=run_book, secrets=(secret,), post_review=True), [change])
+    done = site.wait(frozen.build)
+    assert done.result == "ERROR"
+    assert done.error == (
+        'job "publish" is post-review (it uses a secret of an untrusted project or sets '
+        'post-review: true) and the pipeline "check" runs before review; run the job in a '
+        "post-review pipeline such as gate or post"
+    )
+    # and should a job reach the executor unmarked, the secret itself is refused
+    unmarked = site.start(job("publish", run=run_book, secrets=(secret,)), [change])
+    done = site.wait(unmarked.build)
+    assert done.result == "ERROR"
+    assert 'uses the secret "app-creds" of the untrusted project org/app' in done.error
+    assert "only a post-review pipeline" in done.error
+    assert site.launcher.requests == {}

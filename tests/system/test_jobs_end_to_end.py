@@ -1,7 +1,9 @@
 """A site runs real jobs: a change pushed with git is checked by a playbook run
 on a sandboxed local node, its vote links logs the server serves, a failing
-command votes -1 and shows in its log, and an approved change is gated,
-merged and followed by its post job, all by the server's own background
+command votes -1 and shows in its log, a check job that would use the
+project's secret is refused, and an approved change is gated, merged and
+followed by its post job, which gets the secret (masked in its log) and
+returns an artifact the builds API lists, all by the server's own background
 scheduler, launcher and executor."""
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import httpx
 import pytest
 
 from lockgate.adapters.providers import sandbox
+from lockgate.adapters.secret_keys import encrypt_with_public_pem
+from lockgate.core.secrets import MASK
 from lockgate.testing.server import LiveServer, live_server
 from lockgate.testing.sshd import SshServer, sshd_available, start_sshd
 from tests.gitutil import admin, contributor
@@ -34,11 +38,20 @@ NODESET = "    nodeset:\n      nodes:\n        - name: node\n          label: lo
 ZUUL_YAML = (
     "- job:\n    name: hello\n" + NODESET + "    run: playbooks/hello.yaml\n"
     "- job:\n    name: publish\n" + NODESET + "    run: playbooks/publish.yaml\n"
+    "    secrets: [pypi]\n"
     "- project:\n"
     "    check:\n      jobs: [hello]\n"
     "    gate:\n      jobs: [hello]\n"
     "    post:\n      jobs: [publish]\n"
 )
+TOKEN = "pypi-AgEIcHlwaS5vcmc-not-for-logs"
+
+
+def secret_yaml(chunks: list[str]) -> str:
+    return "- secret:\n    name: pypi\n    data:\n      token: !encrypted/pkcs1-oaep\n" + "".join(
+        f"        - {chunk}\n" for chunk in chunks
+    )
+
 
 SRC = "{{ zuul.project.src_dir }}"  # relative to the node's home, where the workspace is
 
@@ -67,7 +80,13 @@ PUBLISH = """
   gather_facts: false
   tasks:
     - name: Publish
-      command: echo publishing {{ zuul.newrev }}
+      command: echo publishing {{ zuul.newrev }} with {{ pypi.token }}
+    - name: Say where the wheel is
+      zuul_return:
+        data:
+          zuul:
+            artifacts:
+              - {name: wheel, url: dist/app.whl, metadata: {type: python_wheel}}
 """
 
 
@@ -122,9 +141,9 @@ def job_output(message: str, job: str) -> str:
     return response.text
 
 
-def with_jobs(hello: str) -> dict[str, str]:
+def with_jobs(hello: str, secret: str) -> dict[str, str]:
     return {
-        ".zuul.yaml": ZUUL_YAML,
+        ".zuul.yaml": secret + ZUUL_YAML,
         "playbooks/hello.yaml": hello,
         "playbooks/publish.yaml": PUBLISH,
     }
@@ -134,9 +153,12 @@ def test_a_pushed_change_runs_its_job_and_an_approved_one_merges_and_publishes(
     server: LiveServer, tmp_path: Path
 ) -> None:
     call(server, "PUT", "projects/team%2Fapp", {"create_empty_commit": True}, status=201)
-    # The project's jobs land on master first, pushed by its admin.
+    # The project's jobs land on master first, pushed by its admin, with a
+    # secret encrypted for the project's public key, as zuul-client does.
+    pem = httpx.get(f"{server.url}api/tenant/main/key/team/app.pub", timeout=60).content
+    secret = secret_yaml(encrypt_with_public_pem(pem, TOKEN))
     owner = admin(server, tmp_path, "team/app")
-    owner.commit("Add CI jobs", files=with_jobs(HELLO))
+    owner.commit("Add CI jobs", files=with_jobs(HELLO, secret))
     landed = owner.push("HEAD:refs/heads/master")
     assert landed.ok, landed.output
     alice = contributor(server, tmp_path, "team/app")
@@ -180,6 +202,13 @@ def test_a_pushed_change_runs_its_job_and_an_approved_one_merges_and_publishes(
         assert time.monotonic() < deadline, "the node was kept after its autohold was deleted"
         time.sleep(0.2)
 
+    # A check job may not use the project's secret: it is refused, saying why.
+    sneaky = ZUUL_YAML.replace("jobs: [hello]", "jobs: [hello, publish]", 1)
+    leak = push(alice, "Publish from check", files={".zuul.yaml": secret + sneaky}, on=good.sha)
+    refused = ci_message(server, leak.number, "configuration errors")
+    assert "the job is post-review (it uses a secret or sets post-review)" in refused
+    assert 'the pipeline "check" runs before review' in refused
+
     # Approved, the good change is gated, merged, and its post job runs.
     call(
         server,
@@ -194,12 +223,24 @@ def test_a_pushed_change_runs_its_job_and_an_approved_one_merges_and_publishes(
     gated = ci_message(server, good.number, "Build succeeded (gate pipeline)")
     assert "hello from the job in gate" in job_output(gated, "hello")
 
+    # The post job got the secret, which its log shows masked, and its artifact
+    # is listed with the build, its relative URL joined to the build's logs.
     tip = server.services.projects.branch_tip("team/app", "master")
-    assert f"publishing {tip}" in post_output(server, tip)
+    text, build = post_output(server, tip)
+    assert f"publishing {tip} with {MASK}" in text
+    assert TOKEN not in text
+    assert build["artifacts"] == [
+        {
+            "name": "wheel",
+            "url": build["log_url"] + "dist/app.whl",
+            "metadata": {"type": "python_wheel"},
+        }
+    ]
 
 
-def post_output(server: LiveServer, newrev: str | None) -> str:
-    """The job-output.txt of the post pipeline's publish build of `newrev`, waited for."""
+def post_output(server: LiveServer, newrev: str | None) -> tuple[str, dict[str, Any]]:
+    """The job-output.txt of the post pipeline's publish build of `newrev`,
+    waited for, and the build as the builds API shows it."""
     deadline = time.monotonic() + WAIT
     while True:
         builds = httpx.get(
@@ -212,7 +253,7 @@ def post_output(server: LiveServer, newrev: str | None) -> str:
                 text = httpx.get(build["log_url"] + "job-output.txt", timeout=30).text
                 if f"publishing {newrev}" in text:
                     assert build["result"] == "SUCCESS", build
-                    return text
+                    return text, build
         assert time.monotonic() < deadline, builds
         time.sleep(0.5)
 

@@ -106,6 +106,9 @@ def test_the_status_shows_a_running_gate_and_the_history_its_builds(
     assert checked["result"] == "SUCCESS"
     detail = api.get(f"/api/tenant/main/buildset/{buildset['uuid']}").json()
     assert len(detail["builds"]) == 3
+    branch = builds[0]["branch"]
+    assert len(api.get("/api/tenant/main/builds", params={"branch": branch}).json()) >= 3
+    assert api.get("/api/tenant/main/builds", params={"branch": "no-such"}).json() == []
     assert api.get("/api/tenant/main/build/nope").status_code == 404
     assert api.get("/api/tenant/other/status").status_code == 404
 

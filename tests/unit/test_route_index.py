@@ -58,7 +58,7 @@ def test_every_route_path_and_method_finds_what_the_ordered_list_finds() -> None
 
 
 def test_a_path_no_route_knows_matches_none() -> None:
-    for path in ["/", "/nothing", "/nothing/here", "/changes/1/nothing/at/all/here"]:
+    for path in ["/nothing", "/nothing/here", "/changes/1/nothing/at/all/here"]:
         assert indexed("GET", path) == (Match.NONE, None)
 
 

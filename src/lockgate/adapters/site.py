@@ -286,6 +286,16 @@ class SiteExecutorSettings(BaseModel):
     keep_jobs: bool = False  # keep each build's job folder (run/jobs/<build>) for debugging
 
 
+class WebSettings(BaseModel):
+    """`[web]`: the browser interface's sign-in."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # "Anyone can sign up for a code review account": off unless the site says so.
+    self_signup: bool = False
+    session_days: float = Field(default=7.0, gt=0)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -296,6 +306,7 @@ class Settings(BaseModel):
     logs: LogsSettings = Field(default_factory=LogsSettings)
     nodepool: NodepoolSettings = Field(default_factory=NodepoolSettings)
     executor: SiteExecutorSettings = Field(default_factory=SiteExecutorSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     @property
     def log_url(self) -> str:

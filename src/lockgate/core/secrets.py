@@ -204,7 +204,38 @@ def mask(text: str, secret_values: Iterable[str]) -> str:
     """`text` with every occurrence of a secret value, or of a line of one,
     replaced by `******`. Occurrences that overlap or touch are merged first,
     so no part of either value is left showing between two masks."""
-    needles = mask_needles(secret_values)
+    return _mask(text, mask_needles(secret_values))
+
+
+class Masker:
+    """`mask` for one build's values, their needles worked out once: the log
+    writers call it for every line."""
+
+    def __init__(self, secret_values: Iterable[str]) -> None:
+        self.needles = mask_needles(secret_values)
+
+    def __bool__(self) -> bool:
+        return bool(self.needles)
+
+    def text(self, text: str) -> str:
+        return _mask(text, self.needles)
+
+    def data(self, value: Any) -> Any:
+        """`value` (JSON-like: maps, lists, scalars) with every string masked,
+        keys included; masking the data rather than its JSON text also catches
+        values that JSON would escape (quotes, new lines)."""
+        if not self.needles:
+            return value
+        if isinstance(value, str):
+            return _mask(value, self.needles)
+        if isinstance(value, Mapping):
+            return {self.data(str(k)): self.data(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.data(v) for v in value]
+        return value
+
+
+def _mask(text: str, needles: Sequence[str]) -> str:
     if not needles or not text:
         return text
     spans: list[tuple[int, int]] = []

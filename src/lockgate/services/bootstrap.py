@@ -27,6 +27,7 @@ from lockgate.services.change_writes import ChangeWriter
 from lockgate.services.clock import Clock, system_clock
 from lockgate.services.comments import CommentService
 from lockgate.services.diffs import DiffService
+from lockgate.services.drafts import DraftService
 from lockgate.services.event_stream import EventStream
 from lockgate.services.executor_port import Executor
 from lockgate.services.gate_api import GateApi
@@ -49,6 +50,7 @@ from lockgate.services.submit import SubmitService
 from lockgate.services.tenants import TenantCatalog
 from lockgate.services.uploads import UploadService
 from lockgate.services.votes import ReviewPoster
+from lockgate.services.web_sessions import WebSessions
 from lockgate.services.webhooks import Webhook, WebhookService
 
 
@@ -70,6 +72,7 @@ class Services:
     reviewers: ReviewerService
     diffs: DiffService
     comments: CommentService
+    drafts: DraftService
     label_views: LabelViews
     reviews: ReviewPoster
     access: AccessService
@@ -88,6 +91,8 @@ class Services:
     log_store: FilesystemLogStore | None = None
     build_logs: BuildLogs | None = None
     autoholds: AutoholdService | None = None
+    # sign-in by cookie for the web interface (always set by build_services)
+    web_sessions: WebSessions | None = None
     # the node launcher, when the caller gave providers (it is not started here)
     launcher: NodeLauncher | None = None
     # the site's own launcher and executor, when no executor was passed in and
@@ -215,6 +220,7 @@ def build_services(
         ),
         diffs=DiffService(review, permissions, DiffReader(repos)),
         comments=comments,
+        drafts=DraftService(engine, review, comments, clock),
         label_views=LabelViews(engine, labels, permissions),
         reviews=ReviewPoster(
             review=review,
@@ -266,6 +272,13 @@ def build_services(
     )
     services.build_logs = BuildLogs(engine, services.log_store, settings.server.url)
     services.autoholds = AutoholdService(engine)
+    services.web_sessions = WebSessions(
+        engine,
+        clock,
+        accounts,
+        session_days=settings.web.session_days,
+        self_signup=settings.web.self_signup,
+    )
     if providers:
         services.launcher = NodeLauncher(engine, providers, min_ready=settings.nodepool.min_ready)
     if settings.gating.enabled and executor is None and run_jobs:

@@ -9,11 +9,18 @@ that need no connection (debug, set_fact) work, anything that would execute
 on the executor fails with the reason. Playbook-level overrides of
 `ansible_connection` are not caught by this; running untrusted
 ansible-playbook inside bubblewrap is what closes that.
+
+Secrets stay in the job folder, outside `work/` (whose `src` goes to the
+nodes) and the logs: each playbook that may see some gets its own
+`secrets/<n>.json`, passed with `-e` below the extra-vars; `mask.json` lists
+every value for the log callback to mask; the executor's own lines are
+masked here. `zuul_return` writes `results.json`, read when the build ends.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -39,6 +46,7 @@ from lockgate.core.builds.results import (
     PlaybookOutcome,
     phase_name,
 )
+from lockgate.core.builds.returns import ReturnedDataError, check_returned
 from lockgate.core.builds.variables import (
     BuildPaths,
     CheckedOut,
@@ -50,6 +58,8 @@ from lockgate.core.builds.workspace import choose_branch, item_project, plan
 from lockgate.core.config.frozen import FrozenPlaybook
 from lockgate.core.gating.actions import StartBuild
 from lockgate.core.nodes.model import Node
+from lockgate.core.secrets import Masker
+from lockgate.services.secrets import BuildSecrets
 
 CLEANUP_TIMEOUT = 300.0  # seconds for each cleanup playbook, as Zuul's
 PLAYBOOK_SUFFIXES = ("", ".yaml", ".yml")
@@ -79,10 +89,15 @@ class BuildRun:
     # "auto": nodes with a folder here get the workspace by file copy, others
     # through their connection; "connection": always through the connection
     workspace_copy: str = "auto"
+    secrets: BuildSecrets = field(default_factory=BuildSecrets)
     outcomes: list[PlaybookOutcome] = field(default_factory=list)
     checked_out: list[CheckedOut] = field(default_factory=list)
     _content: dict[tuple[str, str], Path] = field(default_factory=dict)
+    _secret_files: dict[tuple[str, ...], Path] = field(default_factory=dict)
     _ssh: SshControl | None = None
+
+    def __post_init__(self) -> None:
+        self.masker = Masker(self.secrets.values)
 
     def close(self) -> None:
         """The build is over: its ssh masters end."""
@@ -100,6 +115,7 @@ class BuildRun:
         """The workspace, the content, the inventories and variables; raises
         GitError or ValueError with a message naming what is wrong."""
         (self.work / "logs").mkdir(parents=True, exist_ok=True)
+        _private(self.job_dir / "mask.json", list(self.secrets.values))
         self._workspace()
         paths = BuildPaths(str(self.work), str(self.work / "src"), str(self.work / "logs"))
         zuul = zuul_variables(self.build, host=self.host, paths=paths, projects=self.checked_out)
@@ -124,8 +140,9 @@ class BuildRun:
         # zuul-info as Zuul keeps it: the inventory the build ran with
         info = self.log_dir / "zuul-info"
         info.mkdir(parents=True, exist_ok=True)
-        (info / "inventory.yaml").write_text(json.dumps(inv, indent=2, default=str) + "\n")
-        (info / "zuul-vars.json").write_text(json.dumps(zuul, indent=2, default=str) + "\n")
+        for name, data in (("inventory.yaml", _published(inv)), ("zuul-vars.json", zuul)):
+            text = json.dumps(self.masker.data(_plain(data)), indent=2, default=str)
+            (info / name).write_text(text + "\n")
         (self.job_dir / "ansible.cfg").write_text("[defaults]\n")
 
     def _workspace(self) -> None:
@@ -293,8 +310,13 @@ class BuildRun:
         except (GitError, FileNotFoundError) as exc:
             return self._record(PlaybookOutcome(phase, where, ERROR, str(exc)))
         extra: list[str] = []
+        secrets = self.secrets.for_playbook(book)
+        if secrets:
+            extra = ["-e", f"@{self._secrets_file(secrets)}"]
+        extra.append("-e")
+        extra.append(f"@{self.job_dir / 'extra-vars.json'}")
         if success is not None:
-            extra = ["-e", json.dumps({"zuul_success": success, "zuul_will_retry": will_retry})]
+            extra += ["-e", json.dumps({"zuul_success": success, "zuul_will_retry": will_retry})]
         outcome = self._run(phase, path, where, trusted=book.trusted, timeout=timeout, extra=extra)
         if outcome.status == TIMED_OUT and phase in ("pre", "run"):
             # what timed out is the job, over both phases, not this playbook
@@ -314,8 +336,10 @@ class BuildRun:
         *,
         trusted: bool,
         timeout: float | None,
-        extra: Sequence[str] = (),
+        extra: Sequence[str] | None = None,
     ) -> PlaybookOutcome:
+        """Run one playbook; `extra` are its `-e` arguments (by default the
+        build's extra-vars alone)."""
         kind = "trusted" if trusted else "untrusted"
         roles = [path.parent / "roles", *self._content_roles()]
         if self._ssh is None and any(
@@ -328,13 +352,17 @@ class BuildRun:
             phase=phase,
             playbook=where,
             roles_path=roles,
+            extra={
+                "LOCKGATE_MASK": str(self.job_dir / "mask.json"),
+                "LOCKGATE_RESULTS": str(self.results_path),
+            },
             ssh_control=self._ssh,
         )
+        if extra is None:
+            extra = ["-e", f"@{self.job_dir / 'extra-vars.json'}"]
         args = [
             "-i",
             str(self.job_dir / "inventory" / kind / "inventory.json"),
-            "-e",
-            f"@{self.job_dir / 'extra-vars.json'}",
             *extra,
             str(path),
         ]
@@ -355,14 +383,73 @@ class BuildRun:
 
     def _record(self, outcome: PlaybookOutcome) -> PlaybookOutcome:
         self.outcomes.append(outcome)
-        with (self.log_dir / "job-output.txt").open("a") as log:
-            if outcome.status != OK:
-                log.write(
-                    f"{_stamp()} | {phase_name(outcome.phase)} {outcome.path}: {outcome.status}"
-                    f"{': ' + outcome.message if outcome.message else ''}\n"
-                )
+        if outcome.status != OK:
+            self.log_line(
+                f"{phase_name(outcome.phase)} {outcome.path}: {outcome.status}"
+                f"{': ' + outcome.message if outcome.message else ''}"
+            )
         return outcome
+
+    def log_line(self, text: str) -> None:
+        """A line of the executor's own in job-output.txt, secrets masked."""
+        with (self.log_dir / "job-output.txt").open("a") as log:
+            log.write(self.masker.text(f"{_stamp()} | {text}") + "\n")
+
+    # --- secrets and returned data ---------------------------------------------
+
+    def _secrets_file(self, variables: dict[str, Any]) -> Path:
+        key = tuple(sorted(variables))
+        path = self._secret_files.get(key)
+        if path is None:
+            path = self.job_dir / "secrets" / f"{len(self._secret_files)}.json"
+            path.parent.mkdir(mode=0o700, exist_ok=True)
+            _private(path, variables)
+            self._secret_files[key] = path
+        return path
+
+    @property
+    def results_path(self) -> Path:
+        return self.job_dir / "results.json"
+
+    def returned(self) -> dict[str, Any]:
+        """What the playbooks returned with zuul_return (checked when each call
+        was made); a file that went bad is reported in the log and ignored."""
+        try:
+            text = self.results_path.read_text()
+        except FileNotFoundError:
+            return {}
+        try:
+            return check_returned(json.loads(text))
+        except (ValueError, ReturnedDataError) as error:
+            self.log_line(f"the data returned with zuul_return is ignored: {error}")
+            return {}
+
+
+def _private(path: Path, data: Any) -> None:
+    """`data` as JSON in a file only this user may read."""
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(handle, "w") as out:
+        json.dump(data, out, default=str)
+
+
+def _plain(data: Any) -> Any:
+    return json.loads(json.dumps(data, default=str))
 
 
 def _stamp() -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()) + ".000000"
+
+
+# How the executor reaches a node (its folder on the host, the token that proves
+# the inventory was made for it) is plumbing, not the build's: kept out of the
+# inventory that the logs publish.
+_PLUMBING = ("lockgate_node_", "lockgate_workspace_dest")
+
+
+def _published(inventory: dict[str, Any]) -> dict[str, Any]:
+    hosts = inventory["all"]["hosts"]
+    shown = {
+        name: {k: v for k, v in host.items() if not k.startswith(_PLUMBING)}
+        for name, host in hosts.items()
+    }
+    return {**inventory, "all": {**inventory["all"], "hosts": shown}}

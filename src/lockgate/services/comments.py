@@ -50,18 +50,33 @@ class CommentService:
     # --- checking a review's comments ------------------------------------------
 
     def check(
-        self, detail: ChangeDetail, patch_set: PatchSet, inputs: Sequence[CommentInput]
+        self,
+        detail: ChangeDetail,
+        patch_set: PatchSet,
+        inputs: Sequence[CommentInput],
+        *,
+        whole_tree: bool = False,
     ) -> list[CommentInput]:
         """The comments with a message, each checked against the revision: its path
         must be a file the revision changes (or a magic path) and its line or
-        range must lie within the file on its side. Reads git, not the database."""
+        range must lie within the file on its side. Reads git, not the database.
+
+        With `whole_tree`, a comment on the revision's side may also be on a file
+        the revision holds unchanged: a diff between two patch sets shows such a
+        file on the older one's side, and a draft may be left there."""
         kept = [c for c in inputs if c.message.strip()]
         files = {f.path: f for f in patch_set.files}
         commit = patch_set.commit
         lines: dict[tuple[str, Side, int | None], int | None] = {}
         for comment in kept:
             path = comment.path
-            if path not in files and path not in MAGIC_PATHS:
+            in_tree = (
+                whole_tree
+                and comment.side is Side.REVISION
+                and path not in files
+                and self.repos.read_blob(detail.change.project, commit.sha, path) is not None
+            )
+            if path not in files and path not in MAGIC_PATHS and not in_tree:
                 raise BadRequest(
                     f"file {path} not found in revision {patch_set.number} of change "
                     f"{detail.change.number}; comment on a file the revision changes, "

@@ -10,6 +10,13 @@ build cancelled before it started vanishes, as a queued Zuul build does; one
 cancelled after ends ABORTED, its ansible-playbook's process group killed.
 Anything unexpected becomes an ERROR result with the reason, never a lost
 build.
+
+Before it asks for nodes, a build's secrets are decrypted (`SecretService`):
+a post-review job in a pre-review pipeline, or a secret the build may not
+see, ends it ERROR with the reason and no playbook runs. The values are
+masked out of its logs and of its result's reason. What its playbooks
+returned with `zuul_return` goes back with `BuildCompleted.data`, artifact
+URLs resolved against the log URL.
 """
 
 from __future__ import annotations
@@ -20,11 +27,13 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lockgate.adapters.git.repos import GitError, RepoStore
 from lockgate.core.builds.results import build_result
+from lockgate.core.builds.returns import resolve_artifacts
 from lockgate.core.builds.variables import InventoryError
 from lockgate.core.builds.workspace import item_project
 from lockgate.core.gating.actions import StartBuild
@@ -32,9 +41,11 @@ from lockgate.core.gating.events import BuildCompleted, BuildStarted
 from lockgate.core.nodes.autohold import HOLDING_RESULTS
 from lockgate.core.nodes.log_paths import build_log_path
 from lockgate.core.nodes.model import FULFILLED, Node
+from lockgate.core.secrets import Masker
 from lockgate.services.build_run import BuildRun
 from lockgate.services.executor_port import BuildSink
 from lockgate.services.node_ports import Launcher, LogStore
+from lockgate.services.secrets import BuildSecrets, SecretService, SecretsUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +66,8 @@ class _Build:
     cancelled: threading.Event
     started: float | None = None
     request: str | None = None
+    masker: Masker = field(default_factory=lambda: Masker(()))
+    data: dict[str, Any] = field(default_factory=dict)  # returned with zuul_return
 
 
 class AnsibleExecutor:
@@ -68,11 +81,14 @@ class AnsibleExecutor:
         *,
         register_logs: Callable[[str, str], object] | None = None,
         console_url: Callable[[str, str], str] | None = None,
+        secrets: SecretService | None = None,
     ) -> None:
         """`register_logs(build, path)` records where a build writes its logs
         (BuildLogs.register, so the live console finds them); `console_url(tenant,
         build)` is the URL BuildStarted carries while the build runs (BuildLogs.
-        console_url); without it, the log URL."""
+        console_url); without it, the log URL. `secrets` decrypts the builds'
+        secrets; without it a job that uses secrets ends ERROR."""
+        self._secrets = secrets
         self._repos = repos
         self._launcher = launcher
         self._logs = logs
@@ -137,6 +153,12 @@ class AnsibleExecutor:
         action = build.action
         if build.cancelled.is_set():
             return
+        try:
+            secrets = self._decrypt(action)
+        except SecretsUnavailable as refused:
+            self._complete(build, "ERROR", str(refused), "")
+            return
+        build.masker = Masker(secrets.values)
         labels = [nd.label for nd in action.job.nodeset.nodes for _ in nd.names]
         nodes: list[Node] = []
         request = None
@@ -163,7 +185,7 @@ class AnsibleExecutor:
         path = self._log_path(action)
         result, why, url = "ERROR", "", ""
         try:
-            result, why, url = self._execute(build, nodes, path)
+            result, why, url = self._execute(build, nodes, path, secrets)
         finally:
             # the nodes go back before the build is reported: a retry may need them
             if nodes:
@@ -186,7 +208,30 @@ class AnsibleExecutor:
             log.warning("build %s: looking for an autohold failed", action.build, exc_info=True)
             return None
 
-    def _execute(self, build: _Build, nodes: list[Node], path: str) -> tuple[str, str, str]:
+    def _decrypt(self, action: StartBuild) -> BuildSecrets:
+        """The build's secrets; SecretsUnavailable when it may not run here or
+        may not have them."""
+        job = action.job
+        if job.post_review and not action.post_review:
+            raise SecretsUnavailable(
+                f'job "{job.name}" is post-review (it uses a secret of an untrusted project '
+                f'or sets post-review: true) and the pipeline "{action.pipeline}" runs before '
+                "review; run the job in a post-review pipeline such as gate or post"
+            )
+        if not job.secrets:
+            return BuildSecrets()
+        if self._secrets is None:
+            raise SecretsUnavailable(
+                f'job "{job.name}" uses secrets and this executor has no key store to '
+                "decrypt them with"
+            )
+        return self._secrets.for_build(
+            job, pipeline_post_review=action.post_review, project=item_project(action)[0] or None
+        )
+
+    def _execute(
+        self, build: _Build, nodes: list[Node], path: str, secrets: BuildSecrets
+    ) -> tuple[str, str, str]:
         """The build's result, the reason for it and its log URL."""
         action = build.action
         log_dir = self._logs.folder(path)
@@ -210,6 +255,7 @@ class AnsibleExecutor:
             build.cancelled,
             host=self._settings.canonical_hostname,
             workspace_copy=self._settings.workspace_copy,
+            secrets=secrets,
         )
         try:
             self._started(build, live)
@@ -221,6 +267,7 @@ class AnsibleExecutor:
             result, why = build_result([setup] if setup.status != "ok" else run.run_phases())
             if build.cancelled.is_set():
                 result, why = "ABORTED", "the build was cancelled"
+            build.data = run.returned()
             return result, why, url
         finally:
             run.close()
@@ -257,5 +304,13 @@ class AnsibleExecutor:
             except OSError as exc:
                 error = error or f"storing the logs: {exc}"
         self._sink(
-            BuildCompleted(build.action.build, result, build.started, self._clock(), url, error)
+            BuildCompleted(
+                build.action.build,
+                result,
+                build.started,
+                self._clock(),
+                url,
+                build.masker.text(error),
+                data=resolve_artifacts(build.data, url),
+            )
         )

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from lockgate.adapters.git.repos import RepoStore
+from lockgate.adapters.secret_keys import SecretKeys
 from lockgate.adapters.site import Settings, Site
 from lockgate.services.build_logs import BuildLogs
 from lockgate.services.executor import AnsibleExecutor, ExecutorSettings
 from lockgate.services.launcher import NodeLauncher
 from lockgate.services.node_ports import LogStore
 from lockgate.services.node_providers import build_provider
+from lockgate.services.secrets import SecretService
 
 log = logging.getLogger(__name__)
 
@@ -93,5 +95,7 @@ def build_job_running(
         ),
         register_logs=build_logs.register,
         console_url=build_logs.console_url,
+        # the site's key store, the one whose public keys the API serves
+        secrets=SecretService(SecretKeys.of_site(site.root)),
     )
     return JobRunning(launcher, executor)

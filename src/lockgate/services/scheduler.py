@@ -25,6 +25,7 @@ from lockgate.adapters.db import event_store, gate_store
 from lockgate.adapters.db.engine import read_transaction, write_transaction
 from lockgate.adapters.db.event_signal import EventLogSignal
 from lockgate.adapters.git.repos import RepoStore
+from lockgate.core.builds.returns import artifacts_of
 from lockgate.core.config.layout import Layout
 from lockgate.core.gating.actions import CancelBuild, GateAction, MergeRequest, Report, StartBuild
 from lockgate.core.gating.changes import Ref
@@ -411,6 +412,13 @@ class GateScheduler:
                 log_url=event.url,
                 error=event.error,
             )
+            artifacts = artifacts_of(event.data)
+            if artifacts:
+                gate_store.set_artifacts(
+                    conn,
+                    event.build,
+                    [gate_store.ArtifactRow(a.name, a.url, a.metadata) for a in artifacts],
+                )
 
     def _due_timers(self, now: float) -> list[tuple[str, GateEvent]]:
         """Timer triggers whose time came: one event per project and branch that

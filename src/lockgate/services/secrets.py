@@ -1,12 +1,14 @@
 """Decrypting a build's secrets for the executor.
 
-The executor asks once per build, before it runs any playbook:
+The executor asks once per build, before it asks for nodes:
 
-    secrets = service.for_build(action.job, pipeline_post_review=...,
-                                secrets=..., project=item_project(action))
+    secrets = service.for_build(action.job, pipeline_post_review=action.post_review,
+                                project=item_project(action))
 
-`for_build` checks who may see what (`core.secrets.secrets_for`), finds each
-secret's definition in the tenant layout, decrypts its encrypted values with
+`for_build` checks who may see what (`core.secrets.secrets_for`), takes each
+secret's definition as the job was frozen with it (`FrozenSecret.data`, from
+the layout the item's job graph came from; a lookup may be given instead),
+decrypts its encrypted values with
 the key of the project that defined it, and hands back the variables per
 playbook and the values to mask out of the build's logs. A refusal or a value that
 cannot be decrypted is a `SecretsUnavailable` whose message the executor
@@ -19,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from lockgate.core.config.frozen import FrozenJob, FrozenPlaybook
+from lockgate.core.config.frozen import FrozenJob, FrozenPlaybook, FrozenSecret
 from lockgate.core.config.objects import SecretDef
 from lockgate.core.config.source import Where
 from lockgate.core.gating.actions import StartBuild
@@ -36,8 +38,7 @@ class SecretsUnavailable(Exception):
     """The build may not have, or cannot get, a secret it uses."""
 
 
-# The tenant layout's secret definitions by name (Layout does not expose them
-# yet; a mapping or a lookup function both do).
+# Secret definitions by name: a mapping, or a lookup such as `Layout.secret`.
 SecretLookup = Mapping[str, SecretDef] | Callable[[str], SecretDef | None]
 
 
@@ -65,10 +66,11 @@ class SecretService:
         job: FrozenJob,
         *,
         pipeline_post_review: bool,
-        secrets: SecretLookup,
+        secrets: SecretLookup | None = None,
         project: str | None = None,
     ) -> BuildSecrets:
-        """Decrypt what `job` may see in a pipeline; `project` is the item's project."""
+        """Decrypt what `job` may see in a pipeline; `project` is the item's
+        project. Definitions come from `secrets` when given, else from the job."""
         if not job.secrets:
             return BuildSecrets()
         access = secrets_for(job, pipeline_post_review, project=project)
@@ -77,7 +79,7 @@ class SecretService:
         variables: dict[str, Any] = {}
         values: list[str] = []
         for use in access.allowed:
-            definition = _lookup(secrets, use.secret)
+            definition = _definition(use, secrets)
             if definition is None:
                 raise SecretsUnavailable(
                     f'job "{job.name}" uses the secret "{use.secret}", which the layout '
@@ -112,7 +114,9 @@ def item_project(action: StartBuild) -> str | None:
     return action.ref.project if action.ref is not None else None
 
 
-def _lookup(secrets: SecretLookup, name: str) -> SecretDef | None:
+def _definition(use: FrozenSecret, secrets: SecretLookup | None) -> SecretDef | None:
+    if secrets is None:
+        return None if use.data is None else SecretDef(use.secret, use.data)
     if isinstance(secrets, Mapping):
-        return secrets.get(name)
-    return secrets(name)
+        return secrets.get(use.secret)
+    return secrets(use.secret)

@@ -36,6 +36,7 @@ from lockgate.core.review.review_input import (
 )
 from lockgate.services.change_writes import ChangeWrite, ChangeWriter
 from lockgate.services.comments import CommentService
+from lockgate.services.drafts import publish_drafts
 from lockgate.services.errors import BadRequest, Conflict, Forbidden, Unauthorized
 from lockgate.services.labels import LabelConfig
 from lockgate.services.permissions import Caller, Permissions
@@ -184,6 +185,18 @@ class ReviewPoster:
             tag=request.tag,
             omit_duplicates=request.omit_duplicate_comments,
         )
+        # The author's drafts were checked when saved; they are published with
+        # the review, in its message's count of comments and its event.
+        drafts = publish_drafts(
+            w.conn,
+            change_number=change.number,
+            author_id=actor.id,
+            patch_set=patch_set.number,
+            mode=request.drafts,
+            now=w.now,
+            tag=request.tag,
+        )
+        comments = [*comments, *drafts]
         text = review_message(
             patch_set.number,
             changes,
@@ -201,7 +214,11 @@ class ReviewPoster:
         comment_store.insert_comments(w.conn, comments)
         after = {**before, **changes}
         approvals = event_approvals(checked.label_types, after, before)
-        comment = _event_comment(patch_set.number, text, inputs)
+        comment = _event_comment(
+            patch_set.number,
+            text,
+            [(c.path, c.message) for c in inputs] + [(d.path, d.message) for d in drafts],
+        )
         # Read with the change's owner, which the event's subject asks for next.
         uploader = w.accounts([w.change.owner_id, patch_set.uploader_id]).get(patch_set.uploader_id)
         seqs.append(
@@ -278,10 +295,10 @@ class ReviewPoster:
         return [seq]
 
 
-def _event_comment(patch_set: int, text: str, inputs: list[CommentInput]) -> str:
+def _event_comment(patch_set: int, text: str, comments: list[tuple[str, str]]) -> str:
     """The `comment` of comment-added: the change message, unless the review has a
-    patch-set-level comment, which Gerrit publishes there instead."""
-    for c in inputs:
-        if c.path == PATCHSET_LEVEL and c.message.strip():
-            return f"Patch Set {patch_set}:\n\n{c.message.strip()}"
+    patch-set-level comment (path, message), which Gerrit publishes there instead."""
+    for path, message in comments:
+        if path == PATCHSET_LEVEL and message.strip():
+            return f"Patch Set {patch_set}:\n\n{message.strip()}"
     return text

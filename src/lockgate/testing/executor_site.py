@@ -14,6 +14,7 @@ from pathlib import Path
 from lockgate.adapters.git.repos import RepoStore, git_env
 from lockgate.adapters.git.speculative import MergeStep, SpeculativeMerger
 from lockgate.adapters.logstore.filesystem import FilesystemLogStore
+from lockgate.adapters.secret_keys import SecretKeys
 from lockgate.core.config.frozen import FrozenJob, FrozenPlaybook
 from lockgate.core.config.objects import NodeDef, NodesetDef
 from lockgate.core.gating.actions import StartBuild
@@ -21,6 +22,7 @@ from lockgate.core.gating.changes import Change
 from lockgate.core.gating.events import BuildCompleted, BuildStarted
 from lockgate.services.executor import AnsibleExecutor, ExecutorSettings
 from lockgate.services.node_ports import Launcher, Provider
+from lockgate.services.secrets import SecretService
 from lockgate.testing.fake_launcher import FakeLauncher
 
 MERGER = ("Lockgate Merger", "merger@lockgate.test")
@@ -62,11 +64,14 @@ class ExecutorSite:
         self.launcher = FakeLauncher(root / "nodes", labels, provider)
         (root / "nodes").mkdir(parents=True, exist_ok=True)
         self.logs = FilesystemLogStore(root / "logs", "http://logs.test/")
+        # small keys: the tests need real RSA, not the time 4096 bits take to make
+        self.keys = SecretKeys(root / "keys", key_bits=2048)
         self.executor = AnsibleExecutor(
             self.repos,
             launcher or self.launcher,
             self.logs,
             ExecutorSettings(work_root=root / "builds", **settings),  # type: ignore[arg-type]
+            secrets=SecretService(self.keys),
         )
         self.events: queue.Queue[BuildStarted | BuildCompleted] = queue.Queue()
         self.executor.bind(self.events.put)
@@ -141,6 +146,8 @@ class ExecutorSite:
         changes: Sequence[Change],
         *,
         heads: Mapping[tuple[str, str], str] | None = None,
+        pipeline: str = "check",
+        post_review: bool = False,
     ) -> StartBuild:
         item = f"item-{uuid.uuid4().hex[:8]}"
         frozen = dict(heads) if heads is not None else self.freeze(item, changes)
@@ -149,7 +156,7 @@ class ExecutorSite:
             item=item,
             buildset=uuid.uuid4().hex,
             tenant="example",
-            pipeline="check",
+            pipeline=pipeline,
             job=job,
             attempt=1,
             changes=tuple(changes),
@@ -157,6 +164,7 @@ class ExecutorSite:
             precedence=1,
             relative_priority=0,
             heads=frozen,
+            post_review=post_review,
         )
         self.executor.start(action)
         return action

@@ -21,6 +21,7 @@ import json
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from lockgate.core.config.source import ConfigError
 from lockgate.core.gating.actions import CancelBuild, GateAction, MergeRequest, Report, StartBuild
@@ -179,6 +180,8 @@ class GateDriver:
         self.tips: dict[tuple[str, str], tuple[str, ...]] = {}
         self.results: dict[tuple[str, str], list[str]] = {}  # (job, change) -> results to give
         self.failing: set[tuple[str, str]] = set()
+        # (job, change) -> what its builds return with zuul_return
+        self.returned: dict[tuple[str, str], dict[str, Any]] = {}
         self.conflicts: list[frozenset[str]] = []
         self.refuse_submit: dict[str, str] = {}  # change key -> the review server's error
         self.config_errors: dict[str, tuple[ConfigError, ...]] = {}  # change key -> errors
@@ -421,6 +424,7 @@ class GateDriver:
                 self.now,
                 self.now + 60,
                 url=f"https://logs.example/{build.action.build}",
+                data=self.returned.get((build.name, build.own), {}),
             )
         )
 

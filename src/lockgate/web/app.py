@@ -28,6 +28,7 @@ from lockgate.web.gerrit import (
     changes,
     config,
     diffs,
+    drafts,
     groups,
     projects,
     review,
@@ -38,6 +39,7 @@ from lockgate.web.gerrit.responses import plain_error
 from lockgate.web.git import GitHttp, is_git_path
 from lockgate.web.hooks import routes as hook_routes
 from lockgate.web.routing import RouteIndex
+from lockgate.web.ui.routes import routes as ui_routes
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,7 @@ def _routes() -> list[BaseRoute]:
     return [
         *changes.routes,
         *review.routes,
+        *drafts.routes,
         *change_edits.routes,
         *submit.routes,
         *diffs.routes,
@@ -62,6 +65,7 @@ def _routes() -> list[BaseRoute]:
         *keys_api.routes,
         *logs.routes,
         *autohold_api.routes,
+        *ui_routes,
     ]
 
 

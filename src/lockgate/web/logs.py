@@ -12,7 +12,6 @@ escape it, job files go out with a sandboxing Content-Security-Policy (an
 from __future__ import annotations
 
 import gzip
-import re
 import secrets
 import urllib.parse
 import zlib
@@ -40,6 +39,7 @@ from lockgate.adapters.logstore.filesystem import (
     StoredFile,
     is_text,
 )
+from lockgate.core.builds import log_view
 from lockgate.web.auth import services_of
 
 # Job files: no script, no plugins, no forms, a unique origin.
@@ -127,22 +127,14 @@ _INDEX = _ENV.from_string(
 """
 )
 
-_ERROR = re.compile(r"\b(ERROR|CRITICAL|FATAL|FAILED!?)\b")
-_WARNING = re.compile(r"\bWARN(ING)?\b")
-_TRACEBACK = "Traceback (most recent call last)"
-
 
 def severity(line: str) -> str:
-    """The viewer's class for a line: tracebacks, errors and warnings stand out."""
-    if not ("ERR" in line or "WARN" in line or "FA" in line or "CRIT" in line or "Trace" in line):
-        return ""  # most lines: no regex needed
-    if _TRACEBACK in line:
+    """The viewer's class for a line, by the build log viewer's rules
+    (core/builds/log_view.py), a traceback's first line standing out."""
+    if log_view.TRACEBACK_START in line:
         return "sev-traceback"
-    if _ERROR.search(line):
-        return "sev-error"
-    if _WARNING.search(line):
-        return "sev-warning"
-    return ""
+    found = log_view.severity(line)
+    return f"sev-{found}" if found else ""
 
 
 def content_type(file: StoredFile) -> str:

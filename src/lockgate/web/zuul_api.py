@@ -70,6 +70,7 @@ def _filter(request: Request, tenant: str) -> HistoryFilter:
         change=_int(request, "change"),
         patchset=_int(request, "patchset"),
         result=q.get("result") or None,
+        branch=q.get("branch") or None,
         limit=min(limit, _MAX_LIMIT),
         skip=_int(request, "skip") or 0,
     )
@@ -91,7 +92,9 @@ def _build(row: BuildRow, *, with_buildset: bool = True) -> dict[str, Any]:
         "log_url": row.log_url,
         "error_detail": row.error,
         "final": row.result is not None,
-        "artifacts": [],
+        "artifacts": [
+            {"name": a.name, "url": a.url, "metadata": dict(a.metadata)} for a in row.artifacts
+        ],
         "provides": [],
         "project": row.project,
         "branch": row.branch,

@@ -683,3 +683,38 @@ def test_an_event_that_changes_nothing_a_queued_item_holds_leaves_the_state_alon
     d.vote(a, "Code-Review", -2)
     assert "unable to merge due to a missing merge requirement" in d.messages(a)[-1]
     assert len(d.merge_requests) > started  # B was reset: it no longer has A ahead
+
+
+def test_a_job_gets_what_its_ancestors_returned_and_their_artifacts() -> None:
+    jobs = (
+        job("build"),
+        job("lint"),
+        job("test", after=["build"]),
+        job("upload", after=["test"], vars={"version": "from-the-job"}),
+    )
+    layout = FakeLayout(
+        pipelines={"check": check_pipeline()},
+        projects={"org/app": ProjectSpec({"check": jobs})},
+    )
+    d = GateDriver(layout)
+    a = d.add_change("org/app", "A")
+    wheel = {"name": "wheel", "url": "https://logs.example/b/app.whl", "metadata": {"pep": 427}}
+    d.returned[("build", a.key)] = {
+        "version": "1.2",
+        "image": {"tag": "a"},
+        "zuul": {"artifacts": [wheel]},
+    }
+    d.returned[("lint", a.key)] = {"lint": "clean"}  # not an ancestor of upload
+    d.returned[("test", a.key)] = {"image": {"digest": "sha256:1"}}
+    d.upload(a)
+    started = {s.job.name: s for s in d.started_builds}
+    assert started["build"].parent_data == {} and started["build"].artifacts == ()
+    assert started["test"].parent_data == {"version": "1.2", "image": {"tag": "a"}}
+    # transitive, merged in graph order; the job's own vars still win (in the inventory)
+    upload = started["upload"]
+    assert upload.parent_data == {"version": "1.2", "image": {"tag": "a", "digest": "sha256:1"}}
+    assert upload.artifacts == (
+        {"project": "org/app", "branch": "master", "change": "1", "patchset": "1", "job": "build"}
+        | wheel,
+    )
+    assert upload.post_review is False  # check runs before review

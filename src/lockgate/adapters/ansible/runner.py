@@ -67,6 +67,7 @@ def ansible_env(
         ANSIBLE_CONFIG=str(job_dir / "ansible.cfg"),
         ANSIBLE_STDOUT_CALLBACK="lockgate_log",
         ANSIBLE_CALLBACK_PLUGINS=str(PLUGINS / "callback"),
+        ANSIBLE_ACTION_PLUGINS=str(PLUGINS / "action"),  # zuul_return
         ANSIBLE_CONNECTION_PLUGINS=f"{PLUGINS / 'connection'}:{SANDBOX_PLUGINS}",
         ANSIBLE_HOST_KEY_CHECKING="False",
         ANSIBLE_RETRY_FILES_ENABLED="False",

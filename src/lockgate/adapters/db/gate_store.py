@@ -1,14 +1,15 @@
 """The scheduler's tables: its cursor on the event log, each tenant's saved
-state, and the history of build sets and builds behind /builds."""
+state, and the history of build sets and builds (with their artifacts)
+behind /builds."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from lockgate.adapters.db import tables as t
 
@@ -72,6 +73,13 @@ class BuildsetRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ArtifactRow:
+    name: str
+    url: str
+    metadata: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class BuildRow:
     uuid: str
     buildset: str
@@ -93,6 +101,8 @@ class BuildRow:
     started: int | None
     ended: int | None
     log_path: str | None = None  # its folder in the log store, once started
+    # what it returned in zuul.artifacts; read with the build, written apart
+    artifacts: tuple[ArtifactRow, ...] = ()
 
 
 def add_buildset(conn: Connection, row: BuildsetRow) -> None:
@@ -118,7 +128,9 @@ def add_build(conn: Connection, row: BuildRow) -> None:
         select(t.gate_builds.c.uuid).where(t.gate_builds.c.uuid == row.uuid)
     ).first()
     if exists is None:
-        conn.execute(insert(t.gate_builds).values(**_fields(row)))
+        fields = _fields(row)
+        fields.pop("artifacts")
+        conn.execute(insert(t.gate_builds).values(**fields))
 
 
 def start_build(conn: Connection, uuid: str, started_us: int, log_url: str) -> None:
@@ -145,6 +157,42 @@ def finish_build(
     if log_url:
         values["log_url"] = log_url
     conn.execute(update(t.gate_builds).where(t.gate_builds.c.uuid == uuid).values(**values))
+
+
+def set_artifacts(conn: Connection, uuid: str, artifacts: Sequence[ArtifactRow]) -> None:
+    """The build's artifacts, replacing any recorded before (an outcome
+    recorded twice stays one list)."""
+    a = t.gate_build_artifacts
+    conn.execute(delete(a).where(a.c.build == uuid))
+    if artifacts:
+        conn.execute(
+            insert(a),
+            [
+                {
+                    "build": uuid,
+                    "position": n,
+                    "name": artifact.name[:255],
+                    "url": artifact.url,
+                    "meta": json.dumps(dict(artifact.metadata), default=str),
+                }
+                for n, artifact in enumerate(artifacts)
+            ],
+        )
+
+
+def _with_artifacts(conn: Connection, rows: list[BuildRow]) -> list[BuildRow]:
+    if not rows:
+        return rows
+    a = t.gate_build_artifacts
+    found: dict[str, list[ArtifactRow]] = {}
+    query = (
+        select(a.c.build, a.c.name, a.c.url, a.c.meta)
+        .where(a.c.build.in_([r.uuid for r in rows]))
+        .order_by(a.c.build, a.c.position)
+    )
+    for build, name, url, meta in conn.execute(query):
+        found.setdefault(build, []).append(ArtifactRow(name, url, json.loads(meta)))
+    return [replace(r, artifacts=tuple(found[r.uuid])) if r.uuid in found else r for r in rows]
 
 
 def set_log_path(conn: Connection, uuid: str, log_path: str) -> bool:
@@ -181,16 +229,21 @@ class HistoryFilter:
     change: int | None = None
     patchset: int | None = None
     result: str | None = None
+    branch: str | None = None
     limit: int = 50
     skip: int = 0
+    # only these projects (the ones a viewer may read); None: any
+    projects: tuple[str, ...] | None = None
 
 
 def _conditions(table: Any, where: HistoryFilter) -> list[Any]:
     conds = [table.c.tenant == where.tenant]
-    for column in ("project", "pipeline", "change", "patchset", "result"):
+    for column in ("project", "pipeline", "change", "patchset", "result", "branch"):
         value = getattr(where, column)
         if value is not None:
             conds.append(table.c[column] == value)
+    if where.projects is not None:
+        conds.append(table.c.project.in_(list(where.projects)))
     return conds
 
 
@@ -205,14 +258,14 @@ def builds(conn: Connection, where: HistoryFilter) -> list[BuildRow]:
         .limit(where.limit)
         .offset(where.skip)
     )
-    return [BuildRow(**row._mapping) for row in conn.execute(query)]
+    return _with_artifacts(conn, [BuildRow(**row._mapping) for row in conn.execute(query)])
 
 
 def build(conn: Connection, tenant: str, uuid: str) -> BuildRow | None:
     row = conn.execute(
         select(t.gate_builds).where(t.gate_builds.c.tenant == tenant, t.gate_builds.c.uuid == uuid)
     ).first()
-    return None if row is None else BuildRow(**row._mapping)
+    return None if row is None else _with_artifacts(conn, [BuildRow(**row._mapping)])[0]
 
 
 def buildsets(conn: Connection, where: HistoryFilter) -> list[BuildsetRow]:
@@ -243,7 +296,7 @@ def builds_of(conn: Connection, buildsets: Sequence[str]) -> list[BuildRow]:
         .where(t.gate_builds.c.buildset.in_(list(buildsets)))
         .order_by(t.gate_builds.c.queued, t.gate_builds.c.uuid)
     )
-    return [BuildRow(**row._mapping) for row in conn.execute(query)]
+    return _with_artifacts(conn, [BuildRow(**row._mapping) for row in conn.execute(query)])
 
 
 def average_durations(conn: Connection, tenant: str, jobs: Sequence[str]) -> dict[str, float]:

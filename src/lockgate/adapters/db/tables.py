@@ -210,7 +210,7 @@ approvals = Table(
     Index("ix_approvals_account", "account_id"),
 )
 
-# Published inline comments (drafts are not kept server side yet).
+# Published inline comments.
 comments = Table(
     "comments",
     metadata,
@@ -233,6 +233,30 @@ comments = Table(
     Column("change_message_id", String(64)),
     Column("tag", String(255)),
     Index("ix_comments_change", "change_number", "patch_set"),
+)
+
+# Draft inline comments: seen only by their author until a review publishes
+# them, when they move to `comments` under the same id.
+draft_comments = Table(
+    "draft_comments",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("change_number", Integer, ForeignKey("changes.number"), nullable=False),
+    Column("patch_set", Integer, nullable=False),
+    Column("author_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("side", String(16), nullable=False, default="REVISION"),
+    Column("parent_number", Integer),
+    Column("line", Integer),
+    Column("start_line", Integer),
+    Column("start_character", Integer),
+    Column("end_line", Integer),
+    Column("end_character", Integer),
+    Column("in_reply_to", String(64)),
+    Column("message", Text, nullable=False),
+    Column("unresolved", Boolean, nullable=False, default=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_draft_comments_change_number_author_id", "change_number", "author_id"),
 )
 
 # Access sections of project.config, one row per rule. A permission marked
@@ -375,6 +399,18 @@ gate_builds = Table(
     Index("ix_gate_builds_job", "tenant", "job"),
 )
 
+# What builds returned in zuul_return's zuul.artifacts (0007), in order; `url`
+# already absolute (a relative one was joined to the build's log URL).
+gate_build_artifacts = Table(
+    "gate_build_artifacts",
+    metadata,
+    Column("build", String(64), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("meta", Text, nullable=False),  # the artifact's metadata, a JSON object
+)
+
 # --- the gating scheduler's port to the review server ---
 
 # Reports the CI account has carried out, by the gating core's report id, so
@@ -448,4 +484,16 @@ autoholds = Table(
     Column("node_expiration", Integer, nullable=True),  # seconds; NULL: until deleted
     Column("created", BigInteger, nullable=False),
     Index("ix_autoholds_tenant", "tenant"),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    # The SHA-256 of the cookie's token: a copy of the table signs no one in.
+    Column("id", String(64), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("expires", BigInteger, nullable=False),
+    Index("ix_web_sessions_account_id", "account_id"),
 )

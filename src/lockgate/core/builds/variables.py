@@ -1,7 +1,8 @@
 """A build's Ansible inventory and its `zuul` variables, as data.
 
-Precedence follows Zuul (zuul.md 1.4), in Ansible's own terms: the job's
-`vars` are the inventory's `all` vars (lowest), `group-vars` the groups',
+Precedence follows Zuul (zuul.md 1.4), in Ansible's own terms: what the
+job's ancestors returned with zuul_return, with the job's `vars` over it, are
+the inventory's `all` vars (lowest), `group-vars` the groups',
 `host-vars` the hosts' (which also carry the node's connection and
 `nodepool` facts), and `extra-vars` with `zuul` on top are passed as extra
 variables, which Ansible ranks above everything a playbook can set.
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lockgate.core.builds.workspace import ProjectCheckout, item_project
+from lockgate.core.config.freeze import deep_merge
 from lockgate.core.gating.actions import StartBuild
 from lockgate.core.gating.changes import Change
 from lockgate.core.nodes.model import Node
@@ -71,7 +73,8 @@ def inventory(build: StartBuild, nodes: Sequence[Node]) -> dict[str, Any]:
             "hosts": {n: None for n in group.nodes},
             "vars": dict(job.group_vars.get(group.name, {})),
         }
-    all_group: dict[str, Any] = {"hosts": hosts, "vars": dict(job.vars)}
+    # what the job's ancestors returned ranks below the job's own vars, as Zuul's
+    all_group: dict[str, Any] = {"hosts": hosts, "vars": deep_merge(build.parent_data, job.vars)}
     if children:
         all_group["children"] = children
     return {"all": all_group}
@@ -124,7 +127,7 @@ def zuul_variables(
             for p in projects
         },
         "child_jobs": [],
-        "artifacts": [],
+        "artifacts": [dict(a) for a in build.artifacts],
         "executor": {
             "src_root": paths.src_root,
             "log_root": paths.log_root,

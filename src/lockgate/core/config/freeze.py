@@ -291,7 +291,11 @@ class JobBuilder:
             entry = self.index.secrets.get(use.secret)
             secret_origin = entry[0] if entry is not None else origin
             self.secrets[use.name] = FrozenSecret(
-                use.name, use.secret, secret_origin.project, secret_origin.trusted
+                use.name,
+                use.secret,
+                secret_origin.project,
+                secret_origin.trusted,
+                data=entry[1].data if entry is not None else None,
             )
             own.append(use.name)
             if use.pass_to_parent:

@@ -42,6 +42,10 @@ class FrozenSecret:
     secret: str  # the secret object's name
     project: str  # where the secret was defined
     trusted: bool
+    # the secret object's data, still encrypted (`Tagged` leaves), frozen with
+    # the job so that a build decrypts what its layout defined; None when the
+    # layout has no such secret (a configuration error refuses such jobs)
+    data: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

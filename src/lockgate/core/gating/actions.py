@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from lockgate.core.config.frozen import FrozenJob
 from lockgate.core.config.objects import ReporterDef
@@ -48,6 +49,14 @@ class StartBuild:
     precedence: int
     relative_priority: int
     heads: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    # the pipeline's `post-review`: whether secrets of untrusted projects and
+    # post-review jobs may run in it (the executor checks again)
+    post_review: bool = False
+    # what the job's ancestors in the item returned with zuul_return
+    # (core.builds.returns.parent_returns): variables below the job's `vars`,
+    # and their artifacts for `zuul.artifacts`
+    parent_data: Mapping[str, Any] = field(default_factory=dict)
+    artifacts: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from lockgate.core.config.source import ConfigError
 from lockgate.core.gating.changes import Change, Ref, Subject
@@ -84,6 +85,9 @@ class BuildCompleted:
     ended: float
     url: str = ""
     error: str = ""
+    # what the build returned with zuul_return, its artifacts' URLs resolved
+    # against `url` (core.builds.returns)
+    data: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

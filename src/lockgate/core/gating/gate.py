@@ -314,6 +314,7 @@ def _build_completed(ctx: Ctx, event: BuildCompleted) -> None:
     build.ended = event.ended
     build.url = event.url or build.url
     build.error = event.error
+    build.data = dict(event.data)
     release_semaphores(ctx, build)
     bs = ctx.state.buildsets.get(build.buildset)
     job = bs.job(build.job) if bs is not None else None

@@ -3,6 +3,7 @@ builds of its jobs (dependencies, semaphores, retries, cancellation)."""
 
 from __future__ import annotations
 
+from lockgate.core.builds.returns import ParentBuild, ParentReturns, parent_returns
 from lockgate.core.config.frozen import FrozenJob, JobGraph
 from lockgate.core.gating.actions import CancelBuild, MergeRequest, StartBuild
 from lockgate.core.gating.changes import Change
@@ -253,6 +254,7 @@ def _start(ctx: Ctx, item: Item, bs: Buildset, job: FrozenJob, attempt: int) -> 
         ctx.state.semaphores.setdefault(name, []).append(build.id)
     bs.waiting.pop(job.name, None)
     pipeline = ctx.pipeline(item.pipeline)
+    returns = _parent_returns(ctx, item, bs, job)
     ctx.emit(
         StartBuild(
             build=build.id,
@@ -267,8 +269,43 @@ def _start(ctx: Ctx, item: Item, bs: Buildset, job: FrozenJob, attempt: int) -> 
             precedence=PRECEDENCE.get(pipeline.precedence, 1),
             relative_priority=relative_priority(ctx, item),
             heads=dict(bs.heads),
+            post_review=pipeline.post_review,
+            parent_data=returns.variables,
+            artifacts=returns.artifacts,
         )
     )
+
+
+def _parent_returns(ctx: Ctx, item: Item, bs: Buildset, job: FrozenJob) -> ParentReturns:
+    """What `job`'s ancestors (its dependencies, theirs, ...) returned, from
+    their successful builds, in the graph's order, as Zuul passes it on."""
+    assert bs.graph is not None
+    ancestors: set[str] = set()
+    todo = [d.name for d in job.dependencies]
+    while todo:
+        name = todo.pop()
+        if name not in ancestors:
+            ancestors.add(name)
+            todo.extend(bs.graph.parents(name))
+    parents = []
+    for ancestor in bs.graph.jobs:
+        build = last_build(ctx, bs, ancestor.name) if ancestor.name in ancestors else None
+        if build is not None and build.result == SUCCESS and build.data:
+            parents.append(ParentBuild(ancestor.name, build.data))
+    if not parents:
+        return ParentReturns({}, ())
+    own = item.changes[-1] if item.changes else None
+    origin: dict[str, object] = {"project": item.project}
+    if own is not None:
+        origin.update(
+            project=own.project,
+            branch=own.branch,
+            change=str(own.number),
+            patchset=str(own.patchset),
+        )
+    elif item.ref is not None:
+        origin.update(branch=item.ref.branch, ref=item.ref.ref)
+    return parent_returns(parents, origin)
 
 
 def launch(ctx: Ctx, item: Item) -> bool:

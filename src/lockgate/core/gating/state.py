@@ -8,6 +8,7 @@ after every event and a new process can continue where the old one stood.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from lockgate.core.config.frozen import FrozenJob, JobGraph
 from lockgate.core.gating.actions import Report
@@ -45,6 +46,7 @@ class Build:
     url: str = ""
     error: str = ""
     semaphores: tuple[str, ...] = ()  # held while queued or running
+    data: dict[str, Any] = field(default_factory=dict)  # what it returned (zuul_return)
 
 
 @dataclass(slots=True)

@@ -53,7 +53,8 @@ class ReviewRequest:
     tag: str | None = None
     labels: Mapping[str, int] = field(default_factory=dict)
     comments: Sequence[CommentInput] = ()
-    drafts: Drafts = Drafts.KEEP
+    # Gerrit's default: the author's drafts on every patch set are published.
+    drafts: Drafts = Drafts.PUBLISH_ALL_REVISIONS
     notify: Notify = Notify.ALL
     omit_duplicate_comments: bool = False
     ready: bool = False

@@ -2,8 +2,8 @@
 
 POST /changes/{id}/revisions/{rev}/review takes Gerrit's ReviewInput and
 answers ReviewResult. GET /changes/{id}/comments, .../revisions/{rev}/comments
-and .../comments/{comment_id} answer CommentInfo; drafts are not kept on the
-server, so the draft listings are always empty.
+and .../comments/{comment_id} answer CommentInfo; a review publishes the
+author's drafts (see drafts.py) as ReviewInput's `drafts` says.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from lockgate.core.review.review_input import Drafts, Notify, ReviewRequest
 from lockgate.core.review.timestamps import gerrit_timestamp
 from lockgate.services.errors import BadRequest, NotFound
 from lockgate.services.review import LoadOptions
-from lockgate.web.auth import request_caller, require_account, require_signed_in, services_of
+from lockgate.web.auth import request_caller, require_signed_in, services_of
 from lockgate.web.gerrit.entities import account_ref
 from lockgate.web.gerrit.params import parse_input, path_param, with_body
 from lockgate.web.gerrit.responses import gerrit_json
@@ -79,7 +79,7 @@ def _choice(kind: type[Drafts] | type[Notify], field: str, raw: str | None) -> A
         raise BadRequest(f'{field} "{raw}" is not valid; use one of {known}') from None
 
 
-def _comment(path: str, given: CommentInputModel) -> CommentInput:
+def comment_input(path: str, given: CommentInputModel) -> CommentInput:
     side = Side.REVISION
     if given.side is not None:
         try:
@@ -113,13 +113,13 @@ def review_request(body: dict[str, Any]) -> ReviewRequest:
     comments: list[CommentInput] = []
     for group in (given.comments, given.robot_comments):
         for path, items in (group or {}).items():
-            comments.extend(_comment(path, item) for item in items or [])
+            comments.extend(comment_input(path, item) for item in items or [])
     return ReviewRequest(
         message=given.message or "",
         tag=given.tag or None,  # pygerrit2 sends an empty tag
         labels=given.labels or {},
         comments=tuple(comments),
-        drafts=_choice(Drafts, "drafts", given.drafts) or Drafts.KEEP,
+        drafts=_choice(Drafts, "drafts", given.drafts) or Drafts.PUBLISH_ALL_REVISIONS,
         notify=_choice(Notify, "notify", given.notify) or Notify.ALL,
         omit_duplicate_comments=given.omit_duplicate_comments,
         ready=given.ready,
@@ -229,12 +229,6 @@ def get_comment(request: Request) -> Response:
     raise NotFound(f"Not found: comment {wanted} on revision {path_param(request, 'revision')}")
 
 
-def list_drafts(request: Request) -> Response:
-    viewer = require_account(request)
-    services_of(request).review.resolve(request.path_params["change_id"], viewer)
-    return gerrit_json({})
-
-
 _CHANGE = "/changes/{change_id}"
 _REVISION = _CHANGE + "/revisions/{revision}"
 
@@ -245,8 +239,4 @@ routes: list[BaseRoute] = [
     Route(_REVISION + "/comments", list_revision_comments, methods=["GET"]),
     Route(_REVISION + "/comments/", list_revision_comments, methods=["GET"]),
     Route(_REVISION + "/comments/{comment_id}", get_comment, methods=["GET"]),
-    Route(_CHANGE + "/drafts", list_drafts, methods=["GET"]),
-    Route(_CHANGE + "/drafts/", list_drafts, methods=["GET"]),
-    Route(_REVISION + "/drafts", list_drafts, methods=["GET"]),
-    Route(_REVISION + "/drafts/", list_drafts, methods=["GET"]),
 ]

@@ -2,8 +2,10 @@
 # imported by lockgate): it writes the build's console log, job-output.txt,
 # one timestamped line at a time and flushed per line so that a console can
 # tail it, and the per-task results, job-output.json, once the playbook ends.
-# A command task's output lines come while it runs, from the node's console
-# watcher (lockgate/adapters/ansible/console.py).
+# The build's secret values, listed in the file LOCKGATE_MASK names, are
+# masked out of both before anything is written. A command task's output
+# lines come while it runs, from the node's console watcher
+# (lockgate/adapters/ansible/console.py).
 from __future__ import annotations
 
 import datetime
@@ -15,6 +17,7 @@ from pathlib import Path
 from ansible.plugins.callback import CallbackBase
 
 from lockgate.adapters.ansible import console
+from lockgate.core.secrets import Masker
 
 DOCUMENTATION = """
     name: lockgate_log
@@ -43,6 +46,7 @@ class CallbackModule(CallbackBase):
         self._plays = []
         self._task = None
         self._playbook = ""
+        self._mask = _masker(os.environ.get("LOCKGATE_MASK"))
         # the console watchers' threads write too
         self._lock = threading.Lock()
         self._followers = {}  # (host, task uuid) -> console.Follower
@@ -52,7 +56,7 @@ class CallbackModule(CallbackBase):
         if host:
             prefix += f"{host} | "
         with self._lock:
-            self._text.write(prefix + text + "\n")
+            self._text.write(self._mask.text(prefix + text) + "\n")
 
     def v2_runner_on_start(self, host, task):
         if task.action not in console.COMMAND_ACTIONS:
@@ -151,8 +155,21 @@ class CallbackModule(CallbackBase):
             }
         )
         tmp = path.with_suffix(".tmp")
+        # earlier playbooks' entries were masked when they were written
+        runs[-1] = self._mask.data(json.loads(json.dumps(runs[-1], default=str)))
         tmp.write_text(json.dumps(runs, indent=2, default=str))
         tmp.replace(path)
         stats_path = os.environ.get("LOCKGATE_STATS")
         if stats_path:
             Path(stats_path).write_text(json.dumps(summary))
+
+
+def _masker(path):
+    values = []
+    if path:
+        try:
+            values = json.loads(Path(path).read_text())
+        except (OSError, ValueError):
+            # without its values nothing could be masked: refuse to write rather than leak
+            raise RuntimeError(f"lockgate_log: cannot read the values to mask in {path}") from None
+    return Masker(values)
