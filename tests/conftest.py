@@ -24,8 +24,9 @@ POSTGRES_URL = os.environ.get("LOCKGATE_TEST_POSTGRES_URL")
 SANDBOXES = "LOCKGATE_TEST_SANDBOXES"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    if hasattr(config, "workerinput"):
+@pytest.hookimpl(tryfirst=True)  # before xdist starts the workers, which inherit it
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if hasattr(session.config, "workerinput"):
         return
     folder = Path(tempfile.mkdtemp(prefix="lockgate-tests-"))
     folder.chmod(0o711)  # the sandbox user passes through to the node folders
