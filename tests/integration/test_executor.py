@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
-import shutil
-import tempfile
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -19,6 +18,7 @@ from lockgate.adapters.db.engine import make_engine
 from lockgate.adapters.db.migrate import upgrade
 from lockgate.adapters.logstore.filesystem import MANIFEST
 from lockgate.adapters.providers.local import LocalProvider
+from lockgate.adapters.providers.sandbox import NodeLimits
 from lockgate.core.config.frozen import NO_NODES, FrozenJob, FrozenSecret
 from lockgate.core.config.objects import RequiredProject
 from lockgate.core.config.source import NOWHERE, Tagged
@@ -291,12 +291,8 @@ def test_the_workspace_can_go_through_the_connection(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def sandbox_root() -> Iterator[Path]:
-    # the sandbox user must reach the node folders, which pytest's tmp folders (0700) forbid
-    folder = Path(tempfile.mkdtemp(prefix="lockgate-executor-"))
-    folder.chmod(0o711)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
+def sandbox_root(sandbox_folder: Path) -> Path:
+    return sandbox_folder
 
 
 def test_a_build_runs_in_a_bubblewrap_node_of_the_local_provider(sandbox_root: Path) -> None:
@@ -431,6 +427,45 @@ def test_untrusted_tasks_delegated_to_the_executor_are_refused(site: ExecutorSit
     assert done.result == "FAILURE"
     assert "untrusted playbooks may not run tasks on the executor" in text
     assert not list(site.root.rglob("delegated-was-here"))
+
+
+def test_a_fork_bomb_and_a_full_disk_each_fail_their_own_build(sandbox_root: Path) -> None:
+    limits = NodeLimits(processes=16, memory_bytes=1024**3, cpu_seconds=60, disk_bytes=30 * 1024**2)
+    nodes = sandbox_root / "local-nodes"
+    site = ExecutorSite(
+        sandbox_root / "site", provider=LocalProvider("local", nodes, ["local"], limits=limits)
+    )
+    # bounded three times over: the process limit, a 5 s end of its own, the job's timeout
+    bomb = (
+        "- hosts: all\n  gather_facts: false\n  tasks:\n"
+        "    - command:\n"
+        '        argv: [python3, -c, "import os, time\\nend = time.time() + 5\\n'
+        'while time.time() < end: os.fork()"]\n'
+    )
+    # 1 MiB files, each under the file size limit: only the node's disk limit stops them
+    fill = (
+        "- hosts: all\n  gather_facts: false\n  tasks:\n"
+        "    - shell: for i in $(seq 1 60); do head -c 1048576 /dev/zero > ~/fill-$i; done\n"
+    )
+    try:
+        site.project("org/app", {"README": "app\n"})
+        change = site.change("org/app", {"bomb.yaml": bomb, "fill.yaml": fill})
+        builds = [
+            site.start(job(run=(playbook("org/app", book),), timeout=300), [change])
+            for book in ("bomb.yaml", "fill.yaml")
+        ]
+        # a busy machine can make these slow; the wait only keeps a broken test from hanging
+        done = {b.job.run[0].path: site.wait(b.build, timeout=600) for b in builds}
+        for book, completed in done.items():
+            assert completed.result == "FAILURE", (book, completed.error)
+            assert f"run playbook org/app/{book}: failed on node" in completed.error
+        assert "Resource temporarily unavailable" in console(site, done["bomb.yaml"])
+        assert "the node's disk limit is exceeded" in console(site, done["fill.yaml"])
+        # both nodes, and all they ran, are gone; the host still makes processes
+        assert not any(nodes.iterdir())
+        assert subprocess.run(["true"], check=False).returncode == 0
+    finally:
+        site.close()
 
 
 PUBLISH = """

@@ -12,7 +12,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -35,14 +34,9 @@ LIMITS = NodeLimits(processes=64, memory_bytes=1024**3, cpu_seconds=60, disk_byt
 
 
 @pytest.fixture
-def site() -> Iterator[Path]:
-    # the sandbox user must be able to reach the node folders, which pytest's own
-    # tmp folders (mode 0700) do not allow
-    folder = Path(tempfile.mkdtemp(prefix="lockgate-site-"))
-    folder.chmod(0o711)
-    (folder / "lockgate.db").write_text("site database: account passwords live here\n")
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
+def site(sandbox_folder: Path) -> Path:
+    (sandbox_folder / "lockgate.db").write_text("site database: account passwords live here\n")
+    return sandbox_folder
 
 
 @pytest.fixture

@@ -142,6 +142,8 @@ def o(phase: str, status: str) -> PlaybookOutcome:
         ([o("pre", FAILED), o("post", OK)], "RETRY"),
         ([o("setup", UNREACHABLE)], "RETRY"),
         ([o("run", UNREACHABLE)], "RETRY"),
+        ([o("run", FAILED), o("post", UNREACHABLE), o("post", OK)], "RETRY"),
+        ([o("run", OK), o("cleanup", UNREACHABLE)], "SUCCESS"),
         ([o("run", FAILED), o("post", FAILED)], "FAILURE"),
         ([o("run", TIMED_OUT), o("post", OK)], "TIMED_OUT"),
         ([o("run", OK), o("post", TIMED_OUT)], "POST_FAILURE"),

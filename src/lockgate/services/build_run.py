@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lockgate.adapters.ansible.runner import RunOutcome, ansible_env, run_playbook
+from lockgate.adapters.ansible.runner import RunOutcome, SshControl, ansible_env, run_playbook
 from lockgate.adapters.git import build_workspace as gitws
 from lockgate.adapters.git.repos import GitError, RepoStore
 from lockgate.adapters.providers import local as sandbox_plugin
@@ -94,9 +94,16 @@ class BuildRun:
     checked_out: list[CheckedOut] = field(default_factory=list)
     _content: dict[tuple[str, str], Path] = field(default_factory=dict)
     _secret_files: dict[tuple[str, ...], Path] = field(default_factory=dict)
+    _ssh: SshControl | None = None
 
     def __post_init__(self) -> None:
         self.masker = Masker(self.secrets.values)
+
+    def close(self) -> None:
+        """The build is over: its ssh masters end."""
+        if self._ssh is not None:
+            self._ssh.close()
+            self._ssh = None
 
     @property
     def work(self) -> Path:
@@ -335,6 +342,10 @@ class BuildRun:
         build's extra-vars alone)."""
         kind = "trusted" if trusted else "untrusted"
         roles = [path.parent / "roles", *self._content_roles()]
+        if self._ssh is None and any(
+            n.connection.get("ansible_connection") == "ssh" for n in self.nodes
+        ):
+            self._ssh = SshControl()
         env = ansible_env(
             job_dir=self.job_dir,
             log_dir=self.log_dir,
@@ -345,6 +356,7 @@ class BuildRun:
                 "LOCKGATE_MASK": str(self.job_dir / "mask.json"),
                 "LOCKGATE_RESULTS": str(self.results_path),
             },
+            ssh_control=self._ssh,
         )
         if extra is None:
             extra = ["-e", f"@{self.job_dir / 'extra-vars.json'}"]
@@ -441,4 +453,3 @@ def _published(inventory: dict[str, Any]) -> dict[str, Any]:
         for name, host in hosts.items()
     }
     return {**inventory, "all": {**inventory["all"], "hosts": shown}}
-

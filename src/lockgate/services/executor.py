@@ -38,6 +38,7 @@ from lockgate.core.builds.variables import InventoryError
 from lockgate.core.builds.workspace import item_project
 from lockgate.core.gating.actions import StartBuild
 from lockgate.core.gating.events import BuildCompleted, BuildStarted
+from lockgate.core.nodes.autohold import HOLDING_RESULTS
 from lockgate.core.nodes.log_paths import build_log_path
 from lockgate.core.nodes.model import FULFILLED, Node
 from lockgate.core.secrets import Masker
@@ -182,13 +183,30 @@ class AnsibleExecutor:
                 return
             nodes = self._launcher.accept(request)
         path = self._log_path(action)
+        result, why, url = "ERROR", "", ""
         try:
             result, why, url = self._execute(build, nodes, path, secrets)
         finally:
             # the nodes go back before the build is reported: a retry may need them
             if nodes:
-                self._launcher.release([n.id for n in nodes])
+                hold = self._autohold(action, result)
+                self._launcher.release([n.id for n in nodes], hold=hold)
         self._complete(build, result, why, url, path)
+
+    def _autohold(self, action: StartBuild, result: str) -> str | None:
+        """The autohold that keeps this build's nodes, if it failed and one matches."""
+        if result == "RETRY" and action.attempt >= action.job.attempts:
+            result = "RETRY_LIMIT"  # what the scheduler will make of it
+        if result not in HOLDING_RESULTS:
+            return None
+        project, _branch = item_project(action)
+        own = action.changes[-1] if action.changes else None
+        ref = own.ref if own is not None else action.ref.ref if action.ref else ""
+        try:
+            return self._launcher.autohold_for(action.tenant, project, action.job.name, ref)
+        except Exception:  # the nodes are deleted as usual; only the hold is missed
+            log.warning("build %s: looking for an autohold failed", action.build, exc_info=True)
+            return None
 
     def _decrypt(self, action: StartBuild) -> BuildSecrets:
         """The build's secrets; SecretsUnavailable when it may not run here or
@@ -252,6 +270,7 @@ class AnsibleExecutor:
             build.data = run.returned()
             return result, why, url
         finally:
+            run.close()
             if not self._settings.keep_jobs:
                 shutil.rmtree(job_dir, ignore_errors=True)
 

@@ -12,15 +12,18 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lockgate.adapters.ansible import console
 from lockgate.core.builds.results import ABORTED, ERROR, FAILED, OK, TIMED_OUT, UNREACHABLE
 
 PLUGINS = Path(__file__).parent / "plugins"
@@ -51,9 +54,14 @@ def ansible_env(
     playbook: str,
     roles_path: Sequence[Path] = (),
     extra: Mapping[str, str] | None = None,
+    ssh_control: SshControl | None = None,
 ) -> dict[str, str]:
     tmp = job_dir / "tmp"
     tmp.mkdir(exist_ok=True)
+    # the command module with the live console's hook, made once per job folder
+    library = job_dir / "library"
+    if not (library / "command.py").exists():
+        console.write_command_module(library)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     env.update(
         ANSIBLE_CONFIG=str(job_dir / "ansible.cfg"),
@@ -72,15 +80,43 @@ def ansible_env(
         ANSIBLE_CACHE_PLUGIN="jsonfile",
         ANSIBLE_CACHE_PLUGIN_CONNECTION=str(job_dir / "facts"),
         ANSIBLE_ROLES_PATH=":".join(str(p) for p in roles_path),
+        ANSIBLE_LIBRARY=str(library),
+        # modules run on this machine (trusted localhost tasks) unpack here, so
+        # that one killed by a timeout leaves nothing in the system's /tmp
+        TMPDIR=str(tmp),
         LOCKGATE_LOG_DIR=str(log_dir),
         LOCKGATE_PHASE=phase,
         LOCKGATE_PLAYBOOK=playbook,
         LOCKGATE_STATS=str(job_dir / "stats.json"),
     )
+    if ssh_control is not None:
+        env["ANSIBLE_SSH_CONTROL_PATH_DIR"] = str(ssh_control.folder)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_SOURCE), env.get("PYTHONPATH")]))
     if extra:
         env.update(extra)
     return env
+
+
+class SshControl:
+    """Where one build's ssh connections keep their masters (ControlPersist),
+    so that its playbooks reuse them: a private folder with a short path (a
+    Unix socket's path is at most 108 bytes, which a job folder may pass).
+    `close()` ends the masters and removes the folder; nothing outlives the
+    build."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="lg-cp-"))
+
+    def close(self) -> None:
+        for socket_path in self.folder.iterdir():
+            with contextlib.suppress(OSError, subprocess.SubprocessError):
+                subprocess.run(
+                    ["ssh", "-o", f"ControlPath={socket_path}", "-O", "exit", "node"],
+                    capture_output=True,
+                    timeout=10,
+                    check=False,
+                )
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def run_playbook(

@@ -178,6 +178,8 @@ class LocalProvider:
             "lockgate_workspace": (
                 sandbox.WORKSPACE if settings.sandboxed else str(root / "workspace")
             ),
+            # where its command module writes the live console (made with the folder)
+            "lockgate_console_dir": f"~/{sandbox.CONSOLE_FOLDER}",
         }
 
 

@@ -62,6 +62,9 @@ INNER_UID = 1000
 DEFAULT_SANDBOX_UID = 65534  # nobody, used when the server runs as root
 JOB_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
 WRITABLE = {"home": HOME, "workspace": WORKSPACE, "tmp": "/tmp"}
+# below the home: Ansible's remote_tmp, and in it the live console's folder
+# (adapters/ansible/console.py)
+CONSOLE_FOLDER = Path(".ansible/tmp/lockgate-console")
 
 # host folders bound read-only (symlinks, as on merged-/usr systems, are recreated
 # as symlinks); the rest of the host is not there at all
@@ -183,6 +186,13 @@ def make_node_folder(root: Path, settings: NodeSettings) -> None:
     for name in WRITABLE:
         folder = root / name
         folder.mkdir(mode=0o755, exist_ok=True)
+        if settings.uid is not None:
+            os.chown(folder, settings.uid, settings.uid)
+    # the live console's folder: the command module writes its lines there
+    folder = root / "home"
+    for name in CONSOLE_FOLDER.parts:
+        folder = folder / name
+        folder.mkdir(mode=0o700, exist_ok=True)
         if settings.uid is not None:
             os.chown(folder, settings.uid, settings.uid)
     target = settings_path(root)
@@ -375,6 +385,10 @@ class Result:
     returncode: int
     stdout: bytes
     stderr: bytes
+    # the sandbox itself was killed from outside it (nothing inside can kill
+    # the outer bwrap, which reports its command's signal as an exit status):
+    # the node was deleted, or the host killed it; the node is lost
+    lost: bool = False
 
 
 def disk_full_message(root: Path, limits: NodeLimits, used: int) -> bytes:
@@ -401,6 +415,32 @@ def run_in_node(
     if full_marker(root).exists() or used > limits.disk_bytes:
         full_marker(root).touch()
         return _stopped(1, b"", disk_full_message(root, limits, used))
+    process = _start(root, settings, argv, stderr=subprocess.PIPE)
+    try:
+        result = _watch(process, root, limits, stdin, timeout)
+        if settings.sandboxed and result.returncode < 0:
+            return Result(result.returncode, result.stdout, result.stderr, lost=True)
+        return result
+    finally:
+        if process.poll() is None:  # interrupted (a task timeout's signal): leave nothing
+            _kill_group(process)
+            process.wait()
+
+
+def popen_in_node(
+    root: Path, argv: Sequence[str], *, token: str | None = None
+) -> subprocess.Popen[bytes]:
+    """Start `argv` in the node and return at once, its stdin and stdout pipes
+    open and its stderr discarded: for a command whose output is read as it
+    comes (the live console's watcher). Nothing watches its disk use or time;
+    deleting the node kills it like any other of its commands."""
+    settings = load_settings(root, token)
+    return _start(root, settings, argv, stderr=subprocess.DEVNULL)
+
+
+def _start(
+    root: Path, settings: NodeSettings, argv: Sequence[str], *, stderr: int
+) -> subprocess.Popen[bytes]:
     env = {MARKER: str(root), "PATH": os.environ.get("PATH", JOB_PATH)}
     fds: list[int] = []
     cwd: str | None = None
@@ -413,11 +453,11 @@ def run_in_node(
         env.update(PATH=JOB_PATH, HOME=str(root / "home"), TMPDIR=str(root / "tmp"))
     uid = settings.uid
     try:
-        process = subprocess.Popen(
+        return subprocess.Popen(
             command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=stderr,
             env=env,
             cwd=cwd,
             pass_fds=fds,
@@ -429,12 +469,6 @@ def run_in_node(
     finally:
         for fd in fds:
             os.close(fd)
-    try:
-        return _watch(process, root, limits, stdin, timeout)
-    finally:
-        if process.poll() is None:  # interrupted (a task timeout's signal): leave nothing
-            _kill_group(process)
-            process.wait()
 
 
 def _watch(
@@ -469,7 +503,8 @@ def _watch(
     if disk_full:
         full_marker(root).touch()
     if problem:
-        return _stopped(process.returncode or 1, err, problem)
+        # killed by the limits, not lost: an exit status of its own
+        return _stopped(1, err, problem)
     return Result(process.returncode, out, err)
 
 

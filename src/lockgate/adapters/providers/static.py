@@ -152,9 +152,11 @@ class StaticProvider:
             command,
         ]
 
-    def check(self, host: StaticHost) -> subprocess.Popen[bytes]:
+    def check(self, host: StaticHost, slot: int | None = None) -> subprocess.Popen[bytes]:
+        """`ssh ... true`; for a slot being handed out, making its console folder."""
+        command = "true" if slot is None else f"mkdir -p {console_folder(slot)}"
         return subprocess.Popen(
-            self.ssh_argv(host, "true"),
+            self.ssh_argv(host, command),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -172,6 +174,10 @@ class StaticProvider:
             "ansible_ssh_common_args": common,
             "ansible_python_interpreter": host.python,
             "lockgate_slot": slot,
+            # each slot its own scratch folder, so that jobs sharing the host
+            # never read each other's live console
+            "ansible_remote_tmp": remote_tmp(slot),
+            "lockgate_console_dir": console_folder(slot),
         }
 
     # slots ----------------------------------------------------------------------
@@ -244,6 +250,14 @@ class StaticProvider:
             time.sleep(0.05)
 
 
+def remote_tmp(slot: int) -> str:
+    return f"~/.ansible/tmp/lockgate-slot-{slot}"
+
+
+def console_folder(slot: int) -> str:
+    return f"{remote_tmp(slot)}/lockgate-console"
+
+
 def _known_name(host: StaticHost) -> str:
     return host.address if host.port == 22 else f"[{host.address}]:{host.port}"
 
@@ -275,7 +289,7 @@ class StaticLaunch:
         provider = self._provider
         if self._check is None:
             self._host, self._slot, self._external_id = provider._claim(self._node, self._resume)
-            self._check = provider.check(self._host)
+            self._check = provider.check(self._host, self._slot)
             self._started = time.monotonic()
             return False
         assert self._host is not None and self._external_id is not None

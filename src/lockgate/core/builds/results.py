@@ -1,10 +1,12 @@
 """How the outcomes of a build's playbooks make its result, as Zuul decides it.
 
-A pre-run playbook that fails, or any host that is unreachable before the
-run phase ends, makes the build RETRY (the scheduler's core retries it up to
-the job's attempts). The run phase fails or times out into FAILURE or
-TIMED_OUT; a post-run playbook that fails or times out makes an otherwise
-successful build POST_FAILURE. Cleanup playbooks never change the result.
+A pre-run playbook that fails, or a host that is unreachable in any phase
+but cleanup, makes the build RETRY (the scheduler's core retries it up to the
+job's attempts): as in Zuul, a node lost in post-run is retried too, after
+every post-run playbook had its chance to save the logs. The run phase fails
+or times out into FAILURE or TIMED_OUT; a post-run playbook that fails or
+times out makes an otherwise successful build POST_FAILURE. Cleanup
+playbooks never change the result.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ def build_result(outcomes: list[PlaybookOutcome]) -> tuple[str, str]:
     """The build's result and a one-line reason (empty on SUCCESS)."""
     result = "SUCCESS"
     reason = ""
+    lost_in_post = ""
     for outcome in outcomes:
         if outcome.status == ABORTED:
             return "ABORTED", outcome.message or "the build was cancelled"
@@ -47,8 +50,12 @@ def build_result(outcomes: list[PlaybookOutcome]) -> tuple[str, str]:
             return "RETRY", why
         if outcome.phase == "run":
             result, reason = ("TIMED_OUT" if outcome.status == TIMED_OUT else "FAILURE"), why
+        elif outcome.phase == "post" and outcome.status == UNREACHABLE:
+            lost_in_post = lost_in_post or why
         elif outcome.phase == "post" and result == "SUCCESS":
             result, reason = "POST_FAILURE", why
+    if lost_in_post:
+        return "RETRY", lost_in_post
     return result, reason
 
 

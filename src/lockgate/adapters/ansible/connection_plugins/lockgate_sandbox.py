@@ -80,11 +80,19 @@ class Connection(ConnectionBase):  # type: ignore[misc]  # ansible ships no type
         assert self._root is not None
         timeout = float(self.get_option("command_timeout") or 0) or None
         try:
-            return sandbox.run_in_node(
+            result = sandbox.run_in_node(
                 self._root, argv, stdin=stdin, token=self._token, timeout=timeout
             )
         except sandbox.NodeGone as problem:
             raise AnsibleConnectionFailure(f"lockgate node is gone: {problem}") from None
+        if result.lost:
+            # as when an ssh connection drops: the host is unreachable, and the
+            # build is retried on a fresh node
+            raise AnsibleConnectionFailure(
+                f"lockgate node is lost: its sandbox was killed (signal {-result.returncode}) "
+                "from outside while it ran a command"
+            )
+        return result
 
     def exec_command(
         self, cmd: str, in_data: bytes | None = None, sudoable: bool = True

@@ -3,16 +3,20 @@
 # one timestamped line at a time and flushed per line so that a console can
 # tail it, and the per-task results, job-output.json, once the playbook ends.
 # The build's secret values, listed in the file LOCKGATE_MASK names, are
-# masked out of both before anything is written.
+# masked out of both before anything is written. A command task's output
+# lines come while it runs, from the node's console watcher
+# (lockgate/adapters/ansible/console.py).
 from __future__ import annotations
 
 import datetime
 import json
 import os
+import threading
 from pathlib import Path
 
 from ansible.plugins.callback import CallbackBase
 
+from lockgate.adapters.ansible import console
 from lockgate.core.secrets import Masker
 
 DOCUMENTATION = """
@@ -43,12 +47,31 @@ class CallbackModule(CallbackBase):
         self._task = None
         self._playbook = ""
         self._mask = _masker(os.environ.get("LOCKGATE_MASK"))
+        # the console watchers' threads write too
+        self._lock = threading.Lock()
+        self._followers = {}  # (host, task uuid) -> console.Follower
 
     def _line(self, text, host=""):
         prefix = f"{_now()} | "
         if host:
             prefix += f"{host} | "
-        self._text.write(self._mask.text(prefix + text) + "\n")
+        with self._lock:
+            self._text.write(self._mask.text(prefix + text) + "\n")
+
+    def v2_runner_on_start(self, host, task):
+        if task.action not in console.COMMAND_ACTIONS:
+            return
+        name = host.get_name()
+        process = console.start_watcher(host.get_vars())
+        if process is not None:
+            self._followers[(name, task._uuid)] = console.Follower(
+                process, lambda text: self._line(text, name)
+            )
+
+    def _streamed(self, host, task):
+        """Ends the task's console follower; whether its lines were streamed."""
+        follower = self._followers.pop((host, task._uuid), None)
+        return follower is not None and follower.finish()
 
     def v2_playbook_on_start(self, playbook):
         self._playbook = Path(getattr(playbook, "_file_name", "") or "").name
@@ -73,12 +96,13 @@ class CallbackModule(CallbackBase):
 
     def _record(self, result, status):
         host = result._host.get_name()
+        streamed = self._streamed(host, result._task)
         data = dict(result._result)
         data.pop("invocation", None)
         data["status"] = status
         if self._task is not None:
             self._task["hosts"][host] = data
-        for key in ("stdout", "stderr"):
+        for key in () if streamed else ("stdout", "stderr"):
             for line in str(data.get(key) or "").splitlines():
                 self._line(line, host)
         for line in (data.get("module_stdout") or "").splitlines() if status != "ok" else ():
@@ -100,9 +124,13 @@ class CallbackModule(CallbackBase):
         self._record(result, "unreachable")
 
     def v2_runner_on_skipped(self, result):
+        self._streamed(result._host.get_name(), result._task)
         self._line("skipping", result._host.get_name())
 
     def v2_playbook_on_stats(self, stats):
+        for follower in list(self._followers.values()):
+            follower.finish()
+        self._followers.clear()
         summary = {h: stats.summarize(h) for h in sorted(stats.processed)}
         self._line("")
         self._line("PLAY RECAP")
