@@ -7,9 +7,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.staticfiles import StaticFiles
 
-from lockgate.web.ui import account_pages
+from lockgate.web.ui import account_pages, status_page
 from lockgate.web.ui.pages import STATIC, redirect, viewer
-
 
 _static_files = StaticFiles(directory=STATIC)
 
@@ -27,5 +26,6 @@ async def start(request: Request) -> Response:
 routes: list[BaseRoute] = [
     Route("/", start, methods=["GET"]),
     *account_pages.routes,
+    *status_page.routes,
     Route("/static/{path:path}", static, methods=["GET", "HEAD"]),
 ]
