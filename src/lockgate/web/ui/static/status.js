@@ -355,7 +355,11 @@ function updatePipeline(view, pipeline, now, generation) {
         place_.branched = !(item.items_behind && item.items_behind.length) && index < head.length - 1;
         liveAhead = liveAhead || live;
         const iv = itemView(item, generation);
-        updateItem(iv, item, place_);
+        if (iv.skipped && generation % OFFSCREEN_EVERY !== iv.slot) later(iv, item, place_);
+        else {
+          iv.pending = null;
+          updateItem(iv, item, place_);
+        }
         const visible = matches(pipeline.name, queueName, item);
         setHidden(iv, "_hidden", iv.el, !visible);
         if (visible) chainShown++;
@@ -384,6 +388,23 @@ function updatePipeline(view, pipeline, now, generation) {
 }
 
 // --- items -------------------------------------------------------------------------------------
+
+// The browser draws no item off the screen (content-visibility: auto). Such an
+// item is brought up to date one update in OFFSCREEN_EVERY, and at once when it
+// comes into view: an update costs about what can be seen, however long the page.
+const OFFSCREEN_EVERY = 5;
+let created = 0;
+
+function later(view, item, at) {
+  view.pending = item;
+  const saved = view.pendingAt || (view.pendingAt = {});
+  saved.pipeline = at.pipeline;
+  saved.head = at.head;
+  saved.index = at.index;
+  saved.branched = at.branched;
+  saved.promotable = at.promotable;
+  saved.now = at.now;
+}
 
 function itemView(item, generation) {
   let view = items.get(item.id);
@@ -421,7 +442,15 @@ function createItem(item) {
   body.append(head, bar, failing, details);
   article.append(icon, body);
   const view = { el: article, icon, refs, eta, age, bar, failing, details, summary, jobsEl,
-    jobs: new Map(), segs: [] };
+    jobs: new Map(), segs: [], skipped: false, slot: created++ % OFFSCREEN_EVERY, pending: null };
+  article.addEventListener("contentvisibilityautostatechange", (event) => {
+    view.skipped = event.skipped;
+    if (!event.skipped && view.pending !== null) {
+      const item = view.pending;
+      view.pending = null;
+      updateItem(view, item, view.pendingAt);
+    }
+  });
   if (admin && item.live !== false && item.refs && item.refs.length) addAdmin(view, item, details);
   return view;
 }
