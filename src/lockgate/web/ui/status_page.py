@@ -6,7 +6,8 @@ forms that dequeue, promote and enqueue.
 The server renders the page once from the status document, so it is whole
 without JavaScript; `static/status.js` then polls `/api/tenant/<t>/status`
 every second and updates the page in place. The markup the script builds is
-the markup the templates write: keep `status.html` and `status.js` in step.
+the markup the templates write, and what an item and a job show is decided
+here and in `static/status_shown.js` alike: keep them in step.
 """
 
 from __future__ import annotations
