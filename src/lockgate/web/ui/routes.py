@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.staticfiles import StaticFiles
 
-from lockgate.web.ui import account_pages, builds_page, diff_pages
+from lockgate.web.ui import account_pages, builds_page, diff_pages, status_page
 from lockgate.web.ui.pages import STATIC, redirect, viewer
 
 _static_files = StaticFiles(directory=STATIC)
@@ -28,5 +28,6 @@ routes: list[BaseRoute] = [
     *account_pages.routes,
     *diff_pages.routes,
     *builds_page.routes,
+    *status_page.routes,
     Route("/static/{path:path}", static, methods=["GET", "HEAD"]),
 ]
