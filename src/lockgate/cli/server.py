@@ -12,6 +12,7 @@ from lockgate.adapters.db.engine import make_engine
 from lockgate.adapters.db.migrate import schema_status, upgrade
 from lockgate.adapters.site import Site
 from lockgate.services.bootstrap import init_site, open_site
+from lockgate.services.demo_project import DEMO_PROJECT
 
 log = logging.getLogger("lockgate")
 
@@ -30,6 +31,12 @@ def register(commands: Any) -> None:
         "--database",
         default="sqlite:///db/lockgate.db",
         help="database URL (default: SQLite in the site folder)",
+    )
+    init.add_argument(
+        "--demo",
+        action="store_true",
+        help="also create the demo project, with a job to try review and gating with "
+        "(`lockgate serve` does this when it creates the site)",
     )
     init.set_defaults(run=_init)
 
@@ -63,10 +70,15 @@ def _print_welcome(url: str, password: str, site: Site) -> None:
         ci = dict(line.split("=", 1) for line in site.ci_credentials_file.read_text().splitlines())
         print(f"  CI account:     {ci.get('username')}   (password in {site.ci_credentials_file})")
         print("  config project: project-config   (pipelines in zuul.d/; see docs/gating.md)")
+    demo = f"{url}{DEMO_PROJECT}"
+    if (site.git_dir / f"{DEMO_PROJECT}.git").exists():
+        print(f"  demo project:   git clone {demo}   (then git review -s; see its README.md)")
 
 
 def _init(args: argparse.Namespace) -> int:
-    result = init_site(args.site, listen=args.listen, url=args.url, database_url=args.database)
+    result = init_site(
+        args.site, listen=args.listen, url=args.url, database_url=args.database, demo=args.demo
+    )
     _print_welcome(result.services.public_url, result.admin_password, result.services.site)
     print(f"Serve it with: lockgate serve --site {result.services.site.root}")
     result.services.close()
@@ -81,7 +93,8 @@ def _serve(args: argparse.Namespace) -> int:
     site = Site(args.site)
     if not site.exists():
         listen = args.listen or "127.0.0.1:8080"
-        created = init_site(args.site, listen=listen)
+        # A site made by `serve` is someone trying lockgate: give them the demo.
+        created = init_site(args.site, listen=listen, demo=True)
         _print_welcome(created.services.public_url, created.admin_password, site)
         created.services.close()
     services = open_site(args.site)

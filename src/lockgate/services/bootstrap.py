@@ -26,6 +26,7 @@ from lockgate.services.change_edits import ChangeEdits, ChangeLookup
 from lockgate.services.change_writes import ChangeWriter
 from lockgate.services.clock import Clock, system_clock
 from lockgate.services.comments import CommentService
+from lockgate.services.demo_project import ensure_demo_project
 from lockgate.services.diffs import DiffService
 from lockgate.services.drafts import DraftService
 from lockgate.services.event_stream import EventStream
@@ -373,9 +374,11 @@ def init_site(
     database_url: str = "sqlite:///db/lockgate.db",
     clock: Clock = system_clock,
     executor: Executor | None = None,
+    demo: bool = False,
 ) -> InitResult:
     """Create a site: settings, migrated database, repos folder, admin account,
-    and what gating needs (CI account, config project, tenants file)."""
+    and what gating needs (CI account, config project, tenants file); with
+    `demo`, the demo project too."""
     site = Site(path)
     if site.exists():
         raise SiteError(
@@ -405,4 +408,6 @@ def init_site(
     site.credentials_file.chmod(0o600)
     site.credentials_file.write_text(f"username=admin\npassword={password}\n")
     _ensure_gating(services)
+    if demo:
+        ensure_demo_project(settings, services.projects, services.repos, clock)
     return InitResult(services, password)

@@ -279,7 +279,7 @@ def _ensure_config_project(
             )
         except Conflict:
             return None  # another process opening the site made it first
-    tree = _write_tree(repos, CONFIG_PROJECT, config_project_files(settings.gating.connection))
+    tree = write_tree(repos, CONFIG_PROJECT, config_project_files(settings.gating.connection))
     who = Person(settings.server.name, "lockgate@localhost", clock() // 1_000_000, 0)
     commit = repos.create_commit(
         CONFIG_PROJECT,
@@ -293,7 +293,7 @@ def _ensure_config_project(
     return commit
 
 
-def _write_tree(repos: RepoStore, project: str, files: Mapping[str, str]) -> str:
+def write_tree(repos: RepoStore, project: str, files: Mapping[str, str]) -> str:
     """A tree object holding `files` (paths with `/`), written bottom-up with mktree."""
     blobs: dict[str, str] = {}
     folders: dict[str, dict[str, str]] = {}

@@ -66,15 +66,22 @@ class LiveServer:
 
 @contextmanager
 def live_server(
-    site_path: Path, database_url: str = "sqlite:///db/lockgate.db", *, settings: str = ""
+    site_path: Path,
+    database_url: str = "sqlite:///db/lockgate.db",
+    *,
+    settings: str = "",
+    demo: bool = False,
 ) -> Iterator[LiveServer]:
-    """Create a site and serve it on a free loopback port until the block ends;
-    `settings` (TOML) is added to its lockgate.toml first."""
+    """Create a site (with the demo project when asked) and serve it on a free
+    loopback port until the block ends; `settings` (TOML) is added to its
+    lockgate.toml first."""
     # The socket stays bound from choosing the port to serving on it, so that
     # no other test server can take the port in between.
     sock = _bound_socket(0)
     port = sock.getsockname()[1]
-    created = init_site(site_path, listen=f"127.0.0.1:{port}", database_url=database_url)
+    created = init_site(
+        site_path, listen=f"127.0.0.1:{port}", database_url=database_url, demo=demo
+    )
     created.services.close()
     if settings:
         toml = site_path / "lockgate.toml"
