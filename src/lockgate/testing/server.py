@@ -79,9 +79,7 @@ def live_server(
     # no other test server can take the port in between.
     sock = _bound_socket(0)
     port = sock.getsockname()[1]
-    created = init_site(
-        site_path, listen=f"127.0.0.1:{port}", database_url=database_url, demo=demo
-    )
+    created = init_site(site_path, listen=f"127.0.0.1:{port}", database_url=database_url, demo=demo)
     created.services.close()
     if settings:
         toml = site_path / "lockgate.toml"
