@@ -225,6 +225,11 @@ def test_what_people_wrote_is_text_private_changes_stay_hidden_and_forged_forms_
     assert page.locator('a[href^="javascript"]').count() == 0
     assert dialogs == [] and page.title() != "owned"
 
+    # Anyone may read a public change; replying takes signing in.
+    anonymous = httpx.get(server.url.rstrip("/") + url)
+    assert anonymous.status_code == 200
+    assert "Sign in to review" in anonymous.text and "reply-form" not in anonymous.text
+
     # Bob (Code-Review -1..+1) is offered no +2, and a forged +2 is refused.
     bob = _browser_session(server, *team.bob)
     html = bob.get(url).text

@@ -69,10 +69,9 @@ class QueuePosition:
 
 @dataclass(frozen=True, slots=True)
 class LabelVotes:
-    """A label on the current patch set: its summary value and each vote."""
+    """A label on the current patch set and the votes cast on it."""
 
     label: LabelType
-    value: int  # the veto when there is one, else the best vote; 0 without votes
     votes: tuple[Vote, ...]  # non-zero votes, best first
 
 
@@ -99,13 +98,10 @@ class ChangePage:
         for vote in self.labels.votes:
             if vote.value:
                 by_label[vote.label.lower()].append(vote)
-        results = {r.label.name.lower(): r for r in self.labels.record.labels}
-        out = []
-        for label in self.labels.labels:
-            votes = sorted(by_label.get(label.name.lower(), []), key=lambda v: -v.value)
-            result = results.get(label.name.lower())
-            out.append(LabelVotes(label, result.value if result else 0, tuple(votes)))
-        return out
+        return [
+            LabelVotes(label, tuple(sorted(by_label[label.name.lower()], key=lambda v: -v.value)))
+            for label in self.labels.labels
+        ]
 
     def viewer_votes(self) -> dict[str, int]:
         if self.viewer is None:
