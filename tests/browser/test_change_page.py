@@ -229,6 +229,11 @@ def test_what_people_wrote_is_text_private_changes_stay_hidden_and_forged_forms_
     anonymous = httpx.get(server.url.rstrip("/") + url)
     assert anonymous.status_code == 200
     assert "Sign in to review" in anonymous.text and "reply-form" not in anonymous.text
+    # Named under another project, a change is sent to its own address.
+    moved = httpx.get(f"{server.url}c/other/+/{n}/1?ci=hide")
+    assert moved.status_code == 303
+    assert moved.headers["location"] == f"{url}/1?ci=hide"
+    assert httpx.get(f"{server.url}c/{PROJECT}/+/{n}/7").status_code == 404
 
     # Bob (Code-Review -1..+1) is offered no +2, and a forged +2 is refused.
     bob = _browser_session(server, *team.bob)
