@@ -129,7 +129,16 @@ def test_a_reviewer_reads_votes_and_ci_results_toggles_ci_replies_and_submits(
     finally:
         plain.close()
 
-    # Reply: Code-Review+2 and Workflow+1 with a message.
+    # Reply: Code-Review+2 and Workflow+1 with a message, and the reviewer's
+    # draft, which the reply publishes.
+    drafted = httpx.put(
+        f"{server.url}a/changes/{n}/revisions/1/drafts",
+        json={"path": "a.txt", "line": 1, "message": "An old thought."},
+        auth=team.core,
+    )
+    assert drafted.status_code == 201, drafted.text
+    page.reload()
+    expect(page.locator(".drafts li")).to_have_text("a.txt, line 1: An old thought.")
     page.get_by_role("link", name="Reply…").click()
     expect(page.locator("#reply-message")).to_be_focused()
     page.locator("#reply-message").fill("Ship it.\nThanks!")
@@ -140,9 +149,11 @@ def test_a_reviewer_reads_votes_and_ci_results_toggles_ci_replies_and_submits(
     expect(page.locator(".state")).to_have_text("Ready to submit")
     mine = page.locator(".msg", has_text="Ship it.")
     expect(mine.locator(".msg-text")).to_have_text(
-        "Patch Set 2: Code-Review+2 Workflow+1\n\nShip it.\nThanks!"
+        "Patch Set 2: Code-Review+2 Workflow+1\n\n(1 comment)\n\nShip it.\nThanks!"
     )
     expect(page.locator(".ready-to-submit")).to_be_visible()
+    expect(mine.locator(".comment")).to_have_text("Line 1 (PS1): An old thought.")
+    expect(page.locator(".drafts")).to_have_count(0)
     screenshot(page, "change-page")
     phone = browser.new_context(viewport={"width": 390, "height": 844})
     try:

@@ -87,6 +87,9 @@ class ChangePage:
     ci_accounts: frozenset[int]
     queue_positions: tuple[QueuePosition, ...]
     viewer: Account | None
+    # The viewer's drafts on every patch set: a reply publishes them all, as
+    # Gerrit's reply does.
+    drafts: tuple[Comment, ...] = ()
     by_message: Mapping[str, Sequence[Comment]] = field(default_factory=dict)
 
     @property
@@ -201,6 +204,7 @@ def load_change_page(
         if change.is_open
         else (),
         viewer=viewer,
+        drafts=tuple(services.drafts.of_change(change.number, viewer)),
         by_message=dict(by_message),
     )
 
@@ -269,9 +273,3 @@ def _failing(jobs: Iterable[Mapping[str, Any]]) -> bool:
     return any(
         j.get("voting", True) and j.get("result") and j.get("result") not in _PASSING for j in jobs
     )
-
-
-def viewer_drafts(services: Services, change_page: ChangePage) -> list[Comment]:
-    """The viewer's draft inline comments on the change, which a reply publishes
-    (as Gerrit's reply does by default). The server keeps no drafts yet: none."""
-    return []

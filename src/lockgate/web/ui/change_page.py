@@ -30,7 +30,7 @@ from lockgate.core.review.comments import PATCHSET_LEVEL, Comment
 from lockgate.core.review.labels import LabelType
 from lockgate.core.review.model import Account, ChangeMessage, ChangeStatus, FileChange
 from lockgate.core.review.refs import change_ref
-from lockgate.services.change_page import ChangePage, load_change_page, viewer_drafts
+from lockgate.services.change_page import ChangePage, load_change_page
 from lockgate.services.errors import NotFound
 from lockgate.services.push_records import NEW_PATCH_SET_TAG
 from lockgate.web.auth import request_caller, services_of
@@ -237,7 +237,7 @@ def render_change(
         "label_votes": change_page.label_votes(),
         "blockers": change_page.submit_blockers(),
         "choices": _choices(change_page),
-        "drafts": viewer_drafts(services, change_page),
+        "drafts": change_page.drafts,
         "actions": actions,
         "removable": set(summary.removable),
         "is_current": is_current,
