@@ -294,6 +294,20 @@ class WebSettings(BaseModel):
     # "Anyone can sign up for a code review account": off unless the site says so.
     self_signup: bool = False
     session_days: float = Field(default=7.0, gt=0)
+    # Where a bug footer (`Closes-Bug: #123`) links: `{bug}` is the number.
+    bug_url: str | None = None
+
+    @field_validator("bug_url")
+    @classmethod
+    def _bug_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")) or "{bug}" not in value:
+            raise ValueError(
+                f"bug_url {value!r} must be an http(s) address with {{bug}} where the "
+                "bug number goes, e.g. https://bugs.launchpad.net/bugs/{bug}"
+            )
+        return value
 
 
 class Settings(BaseModel):

@@ -377,6 +377,23 @@ def load_patch_sets(
     return dict(result)
 
 
+_PATCH_SET_FILES = (
+    select(t.patch_set_files)
+    .join(t.patch_sets, t.patch_sets.c.id == t.patch_set_files.c.patch_set_id)
+    .where(
+        (t.patch_sets.c.change_number == bindparam("number"))
+        & (t.patch_sets.c.number == bindparam("patch_set"))
+    )
+    .order_by(t.patch_set_files.c.path)
+)
+
+
+def patch_set_files(conn: Connection, number: int, patch_set: int) -> tuple[FileChange, ...]:
+    """The files of one patch set: for a page that shows one of many."""
+    rows = conn.execute(_PATCH_SET_FILES, {"number": number, "patch_set": patch_set})
+    return tuple(file_from_row(row) for row in rows)
+
+
 def load_messages(conn: Connection, numbers: Sequence[int]) -> dict[int, list[ChangeMessage]]:
     if not numbers:
         return {}

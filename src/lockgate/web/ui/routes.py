@@ -7,7 +7,14 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.staticfiles import StaticFiles
 
-from lockgate.web.ui import account_pages, builds_page, diff_pages, status_page
+from lockgate.web.ui import (
+    account_pages,
+    builds_page,
+    change_actions,
+    change_page,
+    diff_pages,
+    status_page,
+)
 from lockgate.web.ui.pages import STATIC, redirect, viewer
 
 _static_files = StaticFiles(directory=STATIC)
@@ -29,5 +36,7 @@ routes: list[BaseRoute] = [
     *diff_pages.routes,
     *builds_page.routes,
     *status_page.routes,
+    *change_page.routes,
+    *change_actions.routes,
     Route("/static/{path:path}", static, methods=["GET", "HEAD"]),
 ]
