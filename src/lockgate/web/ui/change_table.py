@@ -3,8 +3,8 @@ worst vote of Verified, Code-Review and Workflow as Gerrit's V, R and A columns.
 
 A page of rows costs two reads however many changes it holds: the changes with
 their owners (ReviewService.details) and the votes on their current patch sets
-(LabelViews.summaries, asked without a viewer: the table shows votes, not what
-the viewer may do).
+(LabelViews.votes). Each vote's chip (its colour class and text) is worked out
+here rather than in the template: a dashboard shows hundreds of them.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lockgate.core.review.labels import CODE_REVIEW, VERIFIED, WORKFLOW, LabelType
-from lockgate.core.review.model import Account, Change, Project
+from lockgate.core.review.labels import CODE_REVIEW, VERIFIED, WORKFLOW, LabelType, Vote
+from lockgate.core.review.model import Account, Change
 from lockgate.services.bootstrap import Services
-from lockgate.services.label_views import LabelSummary
 from lockgate.services.review import LoadOptions
 
 # (column heading, label name): Gerrit's V, R and A.
@@ -35,6 +34,26 @@ class VoteCell:
     low: int
     high: int
 
+    @property
+    def chips(self) -> tuple[tuple[str, str], ...]:
+        """(class, text) of each vote shown, worst first, as macros.html's `vote`
+        colours them."""
+        return tuple(
+            (vote_class(value, self.low, self.high), f"{value:+d}")
+            for value in (self.worst, self.best)
+            if value is not None
+        )
+
+
+def vote_class(value: int, low: int, high: int) -> str:
+    if value >= high:
+        return "approved"
+    if value > 0:
+        return "recommended"
+    if value <= low:
+        return "rejected"
+    return "disliked"
+
 
 @dataclass(frozen=True, slots=True)
 class ChangeRow:
@@ -45,12 +64,9 @@ class ChangeRow:
     votes: tuple[VoteCell | None, ...]  # one per COLUMNS entry; None: no such label
 
 
-def vote_cell(label: LabelType, summary: LabelSummary | None) -> VoteCell:
-    values = [
-        v.value
-        for v in (summary.votes if summary else ())
-        if v.label.lower() == label.name.lower() and v.value
-    ]
+def vote_cell(label: LabelType, votes: tuple[Vote, ...]) -> VoteCell:
+    wanted = label.name.lower()
+    values = [v.value for v in votes if v.value and v.label.lower() == wanted]
     worst = min((v for v in values if v < 0), default=None)
     best = max((v for v in values if v > 0), default=None)
     return VoteCell(label.name, worst, best, label.min, label.max)
@@ -73,22 +89,20 @@ def change_rows(services: Services, numbers: Sequence[int]) -> list[ChangeRow]:
     if not numbers:
         return []
     details = services.review.details(list(numbers), LoadOptions(comment_counts=False))
-    projects: dict[str, Project] = {}
-    for name in {d.change.project for d in details}:
-        found = services.projects.find(name)
-        if found is not None:
-            projects[name] = found
-    summaries = services.label_views.summaries(
-        [d.change for d in details], projects, None, detailed=False, actions=False
-    )
+    votes = services.label_views.votes(numbers)
+    types_of: dict[str, dict[str, LabelType]] = {}
     now = services.clock()
     rows = []
     for detail in details:
         change = detail.change
-        summary = summaries.get(change.number)
-        types = {t.name.lower(): t for t in summary.labels} if summary else {}
+        if change.project not in types_of:
+            types_of[change.project] = {
+                t.name.lower(): t for t in services.labels.for_project(change.project)
+            }
+        types = types_of[change.project]
+        on_change = votes.get(change.number, ())
         cells = tuple(
-            vote_cell(types[name.lower()], summary) if name.lower() in types else None
+            vote_cell(types[name.lower()], on_change) if name.lower() in types else None
             for _, name in COLUMNS
         )
         rows.append(

@@ -143,10 +143,9 @@ async def user_dashboard(request: Request) -> Response:
 def _dashboard(request: Request, account: Account, who: str, own: bool) -> Response:
     services = services_of(request)
     looking = viewer(request)
-    found = []
-    for title, query, size in sections_for(who, own=own):
-        result = services.review.query(query, limit=size, viewer=looking)
-        found.append((title, query, result))
+    wanted = sections_for(who, own=own)
+    pages = services.review.query_many([(q, size) for _, q, size in wanted], viewer=looking)
+    found = [(title, query, page) for (title, query, _), page in zip(wanted, pages, strict=True)]
     # One read of rows for every section: a change can be in only one of them.
     numbers = [n for _, _, result in found for n in result.numbers]
     rows = {row.change.number: row for row in change_rows(services, numbers)}
