@@ -140,6 +140,10 @@ def test_a_reviewer_reads_the_dashboard_searches_pages_and_opens_a_project(
     page.goto(f"{server.url}dashboard/self")
     expect(row(page, n["voted"])).to_be_visible()
     screenshot(page, "dashboard-phone")
+    # A subject leads to the change page, at Gerrit's address.
+    row(page, n["voted"]).get_by_role("link", name="Add a").click()
+    expect(page).to_have_url(re.compile(rf"/c/team/demo/\+/{n['voted']}$"))
+    expect(page.locator("main")).to_contain_text("Add a")
     assert dialogs == []
 
 
