@@ -8,8 +8,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, insert, text
 
+from lockgate.adapters.db import change_search
 from lockgate.adapters.db import tables as t
-from lockgate.adapters.db.change_search import compile_search
+from lockgate.adapters.db.change_search import compile_search, search_changes
 from lockgate.adapters.db.engine import read_transaction, write_transaction
 from lockgate.adapters.db.rows import commit_values
 from lockgate.core.query.ast import split_limit
@@ -213,3 +214,27 @@ def test_a_label_in_one_project_starts_from_the_project(bulk: Engine) -> None:
         assert "TEMP B-TREE" not in plan, plan
     assert "Seq Scan on changes" not in plan, plan
     assert "SCAN changes" not in plan.splitlines(), plan
+
+
+def test_a_busy_reviewer_is_found_by_probing_changes_newest_first(
+    bulk: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above MANY_REVIEWS reviews an account's changes are found by walking the
+    changes and probing each one's reviewers, not by listing every review: the
+    same changes either way, in the same order."""
+
+    def found() -> list[int]:
+        query, _ = split_limit(parse_query("reviewer:user3 -owner:user3 status:open"))
+        with read_transaction(bulk) as conn:
+            page = search_changes(conn, query, viewer_id=1, now=NOW, labels={}, limit=500)
+        return page.numbers
+
+    listed = found()
+    monkeypatch.setattr(change_search, "MANY_REVIEWS", 10)
+    probed = found()
+    assert probed == listed and len(listed) > 10
+    if bulk.dialect.name == "sqlite":
+        # PostgreSQL plans IN and EXISTS alike, as semi-joins chosen by cost.
+        plan = _plan(bulk, "reviewer:user3 status:open")
+        assert "sqlite_autoindex_change_reviewers_1 (change_number=? AND account_id=?)" in plan
+        assert "ix_change_reviewers_account" not in plan, plan

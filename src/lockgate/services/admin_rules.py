@@ -33,13 +33,28 @@ def require_password_change(accounts: AccountService, caller: Account, target: A
         )
 
 
-def require_group_owner(accounts: AccountService, caller: Account, group: Group) -> None:
+def can_see_group(accounts: AccountService, viewer: Account | None, group: Group) -> bool:
+    """Groups not visible to all are shown to administrators and their members."""
+    if group.visible_to_all or accounts.is_admin(viewer):
+        return True
+    return viewer is not None and any(m.id == viewer.id for m in accounts.members(group))
+
+
+def may_manage_members(accounts: AccountService, caller: Account | None, group: Group) -> bool:
+    """Whether `caller` may add and remove members of `group`."""
+    if caller is None:
+        return False
     if accounts.is_admin(caller):
+        return True
+    if group.name in BUILT_IN_GROUPS:
+        return False
+    owner = accounts.group(group.owner_uuid) if group.owner_uuid else group
+    return any(member.id == caller.id for member in accounts.members(owner))
+
+
+def require_group_owner(accounts: AccountService, caller: Account, group: Group) -> None:
+    if may_manage_members(accounts, caller, group):
         return
-    if group.name not in BUILT_IN_GROUPS:
-        owner = accounts.group(group.owner_uuid) if group.owner_uuid else group
-        if any(member.id == caller.id for member in accounts.members(owner)):
-            return
     raise Forbidden(
         f"not permitted to change the members of group {group.name}: only Administrators "
         "and members of the owning group may"

@@ -56,6 +56,12 @@ class LabelViews:
         self.labels = labels
         self.permissions = permissions
 
+    def votes(self, numbers: Sequence[int]) -> dict[int, tuple[Vote, ...]]:
+        """The votes on each change's current patch set, zeros included: what a
+        list of changes shows, without the submit records a summary works out."""
+        with read_transaction(self.engine) as conn:
+            return {n: tuple(vs) for n, vs in current_votes(conn, list(numbers)).items()}
+
     def summaries(
         self,
         changes: Sequence[Change],

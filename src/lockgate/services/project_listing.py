@@ -1,4 +1,7 @@
-"""`GET /projects/`: Gerrit's project list with its filters."""
+"""`GET /projects/`: Gerrit's project list with its filters.
+
+A project the caller may not read is left out of the list and answers 404 as
+if it did not exist, as in Gerrit: its name is not the caller's to know."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from dataclasses import dataclass
 from lockgate.core.review.model import Account, Project, ProjectState
 from lockgate.services.accounts import AccountService
 from lockgate.services.errors import BadRequest, NotFound
+from lockgate.services.permissions import Permissions
 from lockgate.services.projects import ProjectService
 
 
@@ -25,6 +29,7 @@ class ProjectFilter:
 def list_projects(
     projects: ProjectService,
     accounts: AccountService,
+    permissions: Permissions,
     viewer: Account | None,
     wanted: ProjectFilter,
 ) -> list[Project]:
@@ -42,6 +47,7 @@ def list_projects(
                 f"r={wanted.regex} is not a valid regular expression: {error}"
             ) from None
     admin = accounts.is_admin(viewer)
+    caller = permissions.caller(viewer)
     result: list[Project] = []
     for project in projects.all():
         # Hidden projects are for administrators who ask for them (all, state=HIDDEN).
@@ -56,6 +62,8 @@ def list_projects(
             continue
         if pattern is not None and not pattern.fullmatch(project.name):
             continue
+        if not permissions.can_read(caller, project):
+            continue
         result.append(project)
     result = result[wanted.skip :]
     return result if wanted.limit is None else result[: wanted.limit]
@@ -67,5 +75,16 @@ def visible_project(
     """The project, unless it is hidden from `viewer`: then, as when missing, 404."""
     project = projects.get(name)
     if project.state is ProjectState.HIDDEN and not accounts.is_admin(viewer):
+        raise NotFound(f"Not found: {name}")
+    return project
+
+
+def readable_project(
+    projects: ProjectService, permissions: Permissions, viewer: Account | None, name: str
+) -> Project:
+    """The project, if `viewer` may read it (hidden ones only administrators);
+    otherwise 404, the answer for a project that does not exist."""
+    project = projects.find(name)
+    if project is None or not permissions.can_read(viewer, project):
         raise NotFound(f"Not found: {name}")
     return project

@@ -296,6 +296,14 @@ class ReviewService:
 
         return query_changes(self, text, limit=limit, start=start, viewer=viewer)
 
+    def query_many(
+        self, queries: list[tuple[str, int | None]], *, viewer: Account | None = None
+    ) -> list[QueryPage]:
+        """`query` of each (text, limit) for one viewer, in one read: a dashboard."""
+        from lockgate.services.change_query import query_many
+
+        return query_many(self, queries, viewer=viewer)
+
     def related(self, detail: ChangeDetail, patch_set: PatchSet) -> list[RelatedChange]:
         """The relation chain of a patch set: descendants then ancestors, newest first,
         the patch set itself included; empty when it has no related change."""

@@ -9,7 +9,9 @@ The common queries stay on indexes: `status:open project:P` on
 ix_changes_project_status_updated, `owner:U` on ix_changes_owner_updated
 (accounts are resolved to ids first), a change number on the primary key,
 `commit:` on ix_patch_sets_commit_sha through a range on the prefix, and
-reviewers and hashtags through `IN (subquery)` on their own indexes. Votes
+reviewers and hashtags through `IN (subquery)` on their own indexes, except
+for an account that reviews more than MANY_REVIEWS changes, whose changes are
+found by probing each change newest first (see `_Compiler.user`). Votes
 are matched by a correlated EXISTS on the approvals' primary key (change,
 current patch set), so `label:Code-Review=+2 status:open` walks the open
 changes newest first and probes each one's few votes until the page is full.
@@ -48,6 +50,8 @@ from lockgate.core.query.render import to_text
 from lockgate.core.review.model import ChangeStatus
 
 _c = t.changes.c
+# Above this many reviews, `reviewer:` probes changes instead of listing reviews.
+MANY_REVIEWS = 2_000
 _CLOSED = (ChangeStatus.MERGED.value, ChangeStatus.ABANDONED.value)
 _STATUS_VALUES = {
     ast.Status.OPEN: (ChangeStatus.NEW.value,),
@@ -324,12 +328,34 @@ class _Compiler:
         if node.role is ast.Role.OWNER:
             return _c.owner_id.in_(ids)
         r = t.change_reviewers.c
+        a = t.approvals.c
+        if self.reviews(ids) > MANY_REVIEWS:
+            # A busy reviewer is on a large share of the changes: walking them
+            # newest first and probing each one's reviewers and votes by primary
+            # key fills a page within a few hundred rows, where collecting every
+            # change they ever reviewed (below) reads tens of thousands.
+            on_change = exists(
+                select(r.account_id).where(
+                    r.change_number == _c.number, r.account_id.in_(ids), r.state == "REVIEWER"
+                )
+            )
+            voted_here = exists(
+                select(a.account_id).where(
+                    a.change_number == _c.number, a.account_id.in_(ids), a.value != 0
+                )
+            )
+            return or_(on_change, voted_here)
         reviewing = select(r.change_number).where(r.account_id.in_(ids), r.state == "REVIEWER")
         # A vote makes a reviewer, as in Gerrit, whichever path wrote it (a
         # review, a vote copied to a new patch set, a bulk import).
-        a = t.approvals.c
         voted = select(a.change_number).where(a.account_id.in_(ids), a.value != 0)
         return or_(_c.number.in_(reviewing), _c.number.in_(voted))
+
+    def reviews(self, ids: list[int]) -> int:
+        """On how many changes the accounts are reviewers (one index range count)."""
+        r = t.change_reviewers.c
+        counted = select(func.count()).select_from(t.change_reviewers).where(r.account_id.in_(ids))
+        return int(self.conn.execute(counted).scalar_one())
 
     def accounts(self, user: str, term: str, offset: int) -> list[int]:
         """The ids of the accounts a user value names; QueryError naming `term` if none."""

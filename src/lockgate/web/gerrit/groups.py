@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from lockgate.core.review.model import Group
 from lockgate.services.accounts import AccountService
-from lockgate.services.admin_rules import require_admin, require_group_owner
+from lockgate.services.admin_rules import can_see_group, require_admin, require_group_owner
 from lockgate.services.errors import BadRequest, NotFound
 from lockgate.web.auth import request_account, require_account, services_of
 from lockgate.web.gerrit.entities import account_info, group_info
@@ -45,11 +45,7 @@ def _owner(accounts: AccountService, group: Group) -> Group | None:
 
 
 def _visible(accounts: AccountService, request: Request, group: Group) -> bool:
-    """Groups not visible to all are shown to administrators and their members."""
-    viewer = request_account(request)
-    if group.visible_to_all or accounts.is_admin(viewer):
-        return True
-    return viewer is not None and any(m.id == viewer.id for m in accounts.members(group))
+    return can_see_group(accounts, request_account(request), group)
 
 
 def _group(request: Request) -> Group:

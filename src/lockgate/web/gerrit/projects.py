@@ -86,7 +86,9 @@ def list_all(request: Request) -> Response:
         limit=int_param(request, "n", "limit"),
         skip=int_param(request, "S", "start") or 0,
     )
-    found = list_projects(services.projects, services.accounts, viewer, wanted)
+    found = list_projects(
+        services.projects, services.accounts, services.permissions, viewer, wanted
+    )
     show_description = flag(request, "d", "description")
     show_parent = flag(request, "t", "tree")
     wanted_branches = request.query_params.getlist("b")

@@ -12,6 +12,7 @@ from lockgate.web.ui import (
     builds_page,
     change_actions,
     change_page,
+    dashboard_routes,
     diff_pages,
     status_page,
 )
@@ -38,5 +39,6 @@ routes: list[BaseRoute] = [
     *status_page.routes,
     *change_page.routes,
     *change_actions.routes,
+    *dashboard_routes.routes,
     Route("/static/{path:path}", static, methods=["GET", "HEAD"]),
 ]
