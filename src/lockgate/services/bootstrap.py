@@ -310,7 +310,9 @@ def build_services(
             clock=clock,
         )
         services.gating = gating
-        services.gate_api = GateApi(engine, gating, clock)
+        services.gate_api = GateApi(
+            engine, gating, clock, projects=services.projects, permissions=services.permissions
+        )
     return services
 
 

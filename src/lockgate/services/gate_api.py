@@ -7,20 +7,41 @@ that name what is wrong, and handed to the scheduler as events.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from lockgate.adapters.db import gate_store
 from lockgate.adapters.db.engine import read_transaction
+from lockgate.adapters.db.event_reads import visible_changes
 from lockgate.adapters.db.gate_store import BuildRow, BuildsetRow, HistoryFilter
 from lockgate.core.gating.changes import Ref
 from lockgate.core.gating.events import Dequeue, Enqueue, Promote
+from lockgate.core.gating.status_view import (
+    QueuePosition,
+    add_estimates,
+    job_names,
+    positions,
+    visible_only,
+)
+from lockgate.core.gating.status_view import items as status_items
 from lockgate.services.clock import Clock
 from lockgate.services.errors import BadRequest, NotFound
 from lockgate.services.gating import Gating
+from lockgate.services.permissions import Caller, Permissions
+from lockgate.services.projects import ProjectService
 
 ZUUL_API_VERSION = "lockgate"
+# Estimates move slowly: the mean of a job's past builds is read again after this.
+_ESTIMATES_TTL_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Estimates:
+    read_at: float  # seconds
+    asked: frozenset[str]  # the jobs asked for, with a history or not
+    means: dict[str, float]  # job -> mean seconds of its successful builds
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +52,22 @@ class TenantSummary:
 
 
 class GateApi:
-    def __init__(self, engine: Any, gating: Gating, clock: Clock) -> None:
+    def __init__(
+        self,
+        engine: Any,
+        gating: Gating,
+        clock: Clock,
+        *,
+        projects: ProjectService,
+        permissions: Permissions,
+    ) -> None:
         self._engine = engine
         self._gating = gating
         self._clock = clock
+        self._projects = projects
+        self._permissions = permissions
+        self._estimates: dict[str, _Estimates] = {}
+        self._estimates_lock = threading.Lock()
 
     # --- reads ----------------------------------------------------------------------------
 
@@ -52,17 +85,23 @@ class GateApi:
             raise NotFound(f"no tenant {tenant!r} (tenants: {known})")
 
     def status(self, tenant: str) -> dict[str, Any]:
+        """The whole live status of the tenant, with estimated and remaining
+        times from the build history (for every reader: see `status_for`)."""
         self.require_tenant(tenant)
-        gate = self._gating.scheduler.gate(tenant)
-        status = dict(gate.status(self._clock() / 1e6))
-        status.setdefault("zuul_version", ZUUL_API_VERSION)
-        status.setdefault("trigger_event_queue", {"length": 0})
-        status.setdefault("result_event_queue", {"length": 0})
+        status = self._live_status(tenant)
+        add_estimates(status, self._averages(tenant, job_names(status)))
         return status
 
-    def change_status(self, tenant: str, change: str) -> list[dict[str, Any]]:
+    def status_for(self, tenant: str, caller: Caller) -> dict[str, Any]:
+        """`status` without the items of projects `caller` may not read or of
+        private changes it may not see."""
+        return self._visible(self.status(tenant), caller)
+
+    def change_status(
+        self, tenant: str, change: str, caller: Caller | None = None
+    ) -> list[dict[str, Any]]:
         """The items of the status holding `change` ("N,P" or "N")."""
-        status = self.status(tenant)
+        status = self.status(tenant) if caller is None else self.status_for(tenant, caller)
         wanted = change if "," in change else None
         number = change.split(",", 1)[0]
         found: list[dict[str, Any]] = []
@@ -77,6 +116,14 @@ class GateApi:
                             ):
                                 found.append(item)
                                 break
+        return found
+
+    def change_positions(self, number: int, caller: Caller) -> list[QueuePosition]:
+        """Where change `number` stands now in every queue of every tenant (none
+        when `caller` may not see it): for the change page's "gate, 3rd of 7"."""
+        found: list[QueuePosition] = []
+        for name in [t.name for t in self._gating.catalog.tenants()]:
+            found.extend(positions(name, self.status_for(name, caller), number))
         return found
 
     def builds(self, where: HistoryFilter) -> list[BuildRow]:
@@ -169,6 +216,58 @@ class GateApi:
 
     # --- inside -------------------------------------------------------------------------------
 
+    def _live_status(self, tenant: str) -> dict[str, Any]:
+        # The scheduler changes the gate's state while it steps: read it between steps.
+        with self._gating.scheduler.quiet():
+            status = dict(self._gating.scheduler.gate(tenant).status(self._clock() / 1e6))
+        status.setdefault("zuul_version", ZUUL_API_VERSION)
+        status.setdefault("trigger_event_queue", {"length": 0})
+        status.setdefault("result_event_queue", {"length": 0})
+        # the server's time (ms) the document's times were taken at: a page
+        # ages items by it rather than by a browser's clock, which may be off
+        status["now"] = self._clock() // 1000
+        return status
+
+    def _averages(self, tenant: str, jobs: set[str]) -> Mapping[str, float]:
+        now = self._clock() / 1e6
+        with self._estimates_lock:
+            cached = self._estimates.get(tenant)
+        if cached is not None and now - cached.read_at < _ESTIMATES_TTL_S and jobs <= cached.asked:
+            return cached.means
+        asked = jobs | (cached.asked if cached is not None else set())
+        with read_transaction(self._engine) as conn:
+            means = gate_store.average_durations(conn, tenant, sorted(asked))
+        with self._estimates_lock:
+            self._estimates[tenant] = _Estimates(now, frozenset(asked), means)
+        return means
+
+    def _visible(self, status: dict[str, Any], caller: Caller) -> dict[str, Any]:
+        if caller.admin:
+            return status
+        refs = [r for _p, _q, item in status_items(status) for r in item.get("refs", [])]
+        names = {r.get("project") for r in refs}
+        readable = {
+            p.name
+            for p in self._projects.all()
+            if p.name in names and self._permissions.can_read(caller, p)
+        }
+        numbers = {
+            r["change"]
+            for r in refs
+            if r.get("project") in readable and isinstance(r.get("change"), int)
+        }
+        viewer = caller.account.id if caller.account is not None else None
+        with read_transaction(self._engine) as conn:
+            seen = visible_changes(conn, numbers, viewer) if numbers else set()
+
+        def sees(ref: Mapping[str, Any]) -> bool:
+            if ref.get("project") not in readable:
+                return False
+            change = ref.get("change")
+            return not isinstance(change, int) or change in seen
+
+        return visible_only(status, sees)
+
     def _require_pipeline(self, tenant: str, pipeline: str) -> None:
         layout = self.layout(tenant)
         names = list(layout.pipeline_names())
@@ -188,12 +287,7 @@ class GateApi:
 
     def _items(self, tenant: str) -> int:
         try:
-            status = self._gating.scheduler.gate(tenant).status(self._clock() / 1e6)
+            status = self._live_status(tenant)
         except Exception:
             return 0
-        count = 0
-        for pipeline in status.get("pipelines", []):
-            for queue in pipeline.get("change_queues", []):
-                for head in queue.get("heads", []):
-                    count += len(head)
-        return count
+        return sum(1 for _ in status_items(status))

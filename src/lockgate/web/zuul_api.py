@@ -1,9 +1,9 @@
 """The scheduler's REST API in Zuul's shapes, under `/api/`, so that Zuul's
 status page, zuul-client and scripts written for Zuul read it unchanged.
 
-Plain JSON (no Gerrit `)]}'` prefix). Reads are open to anyone; enqueue,
-dequeue and promote need an administrator (HTTP Basic, as the rest of the
-server), where Zuul uses a JWT.
+Plain JSON (no Gerrit `)]}'` prefix). Reads are open to anyone, the status
+holding only what the caller may read; enqueue, dequeue and promote need an
+administrator (HTTP Basic, as the rest of the server), where Zuul uses a JWT.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from lockgate.adapters.db.gate_store import BuildRow, BuildsetRow, HistoryFilter
-from lockgate.services.errors import BadRequest, Forbidden, NotFound
+from lockgate.services.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from lockgate.services.gate_api import GateApi
-from lockgate.web.auth import require_account, services_of
+from lockgate.web.auth import request_account, request_caller, require_account, services_of
 from lockgate.web.gerrit.params import parse_json_body, path_param
 
 _MAX_LIMIT = 1000
@@ -136,13 +136,21 @@ async def tenants(request: Request) -> Response:
 
 async def status(request: Request) -> Response:
     tenant = path_param(request, "tenant")
-    return api_json(await run_in_threadpool(_api(request).status, tenant))
+
+    def read() -> dict[str, Any]:
+        return _api(request).status_for(tenant, request_caller(request))
+
+    return api_json(await run_in_threadpool(read))
 
 
 async def change_status(request: Request) -> Response:
     tenant = path_param(request, "tenant")
     change = path_param(request, "change")
-    return api_json(await run_in_threadpool(_api(request).change_status, tenant, change))
+
+    def read() -> list[dict[str, Any]]:
+        return _api(request).change_status(tenant, change, request_caller(request))
+
+    return api_json(await run_in_threadpool(read))
 
 
 async def builds(request: Request) -> Response:
@@ -259,10 +267,21 @@ async def config_errors(request: Request) -> Response:
     return api_json(out)
 
 
-def _admin(request: Request) -> None:
+def require_gate_admin(request: Request) -> None:
+    """Enqueue, dequeue and promote: for administrators (the REST API's and
+    the status page's forms alike). Reads the database: call it in a thread."""
     account = require_account(request)
     if not services_of(request).accounts.is_admin(account):
         raise Forbidden("enqueue, dequeue and promote are for administrators")
+
+
+def may_admin_gate(request: Request) -> bool:
+    """Whether the caller would pass `require_gate_admin` (to offer the buttons)."""
+    try:
+        account = request_account(request)
+    except Unauthorized:
+        return False
+    return services_of(request).accounts.is_admin(account)
 
 
 AdminAction = Callable[[GateApi, str, dict[str, Any]], None]
@@ -277,7 +296,7 @@ def _admin_endpoint(action: AdminAction) -> Callable[[Request], Awaitable[Respon
         tenant = path_param(request, "tenant")
 
         def act() -> None:
-            _admin(request)
+            require_gate_admin(request)
             if "project" in request.path_params:
                 body["project"] = path_param(request, "project")
             action(_api(request), tenant, body)

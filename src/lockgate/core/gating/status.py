@@ -77,6 +77,7 @@ def _refs(item: Item) -> list[dict[str, Any]]:
             "url": c.url,
             "id": c.key,
             "owner": c.owner,
+            "subject": c.subject,
         }
         for c in item.changes
     ]
