@@ -1,5 +1,6 @@
-"""Migration 0006: each build's log path comes and goes with it, and the store
-functions the console uses read and write it."""
+"""Migrations 0006 and 0011: each build's log path, and its index, come and
+go with them, and the store functions the console and /logs/ use read and
+write it."""
 
 from __future__ import annotations
 
@@ -60,6 +61,11 @@ def test_0006_adds_the_log_path_of_builds_and_takes_it_back(
         [listed] = gate_store.builds(conn, gate_store.HistoryFilter(tenant="main"))
         assert listed.log_path == "check/org/app/main/unit/b1"
         assert gate_store.build_log_state(conn, "nothing") is None
+        # which build a served log file is of: its folder, by the index of 0011
+        [owner] = gate_store.folder_owners(conn, ["check", "check/org/app/main/unit/b1"])
+        assert (owner.uuid, owner.project, owner.change) == ("b1", "org/app", None)
+    indexes = {i["name"] for i in inspect(engine).get_indexes("gate_builds")}
+    assert "ix_gate_builds_log_path" in indexes
 
     command.downgrade(_config(engine), "0005")
     columns = {c["name"] for c in inspect(engine).get_columns("gate_builds")}

@@ -22,6 +22,7 @@ from lockgate.services.access import AccessService
 from lockgate.services.accounts import ADMINISTRATORS, AccountService
 from lockgate.services.autoholds import AutoholdService
 from lockgate.services.build_logs import BuildLogs
+from lockgate.services.build_visibility import BuildVisibility
 from lockgate.services.change_edits import ChangeEdits, ChangeLookup
 from lockgate.services.change_writes import ChangeWriter
 from lockgate.services.clock import Clock, system_clock
@@ -91,6 +92,8 @@ class Services:
     # set by build_services; None only for a Services built by hand).
     log_store: FilesystemLogStore | None = None
     build_logs: BuildLogs | None = None
+    # who may see which builds, status items and log folders (set with the log store)
+    build_visibility: BuildVisibility | None = None
     autoholds: AutoholdService | None = None
     # sign-in by cookie for the web interface (always set by build_services)
     web_sessions: WebSessions | None = None
@@ -272,6 +275,8 @@ def build_services(
         site.logs_dir(settings), settings.log_url, gzip_min_bytes=settings.logs.gzip_min_bytes
     )
     services.build_logs = BuildLogs(engine, services.log_store, settings.server.url)
+    visibility = BuildVisibility(engine, permissions, services.log_store)
+    services.build_visibility = visibility
     services.autoholds = AutoholdService(engine)
     services.web_sessions = WebSessions(
         engine,
@@ -311,9 +316,7 @@ def build_services(
             clock=clock,
         )
         services.gating = gating
-        services.gate_api = GateApi(
-            engine, gating, clock, projects=services.projects, permissions=services.permissions
-        )
+        services.gate_api = GateApi(engine, gating, clock, visibility=visibility)
     return services
 
 

@@ -93,10 +93,6 @@ class BuildLogs:
             raise NotFound(f"build {build_uuid}: no such build{where}")
         return state
 
-    def check(self, tenant: str | None, build_uuid: str) -> None:
-        """NotFound unless the build exists (in `tenant`, when given)."""
-        self._state(tenant, build_uuid)
-
     async def console(
         self,
         build_uuid: str,

@@ -2,9 +2,9 @@
 the viewer may see, a build's nodes, inventory, artifacts and log files, and
 the text of a log file for the viewer.
 
-The REST API under `/api/` answers in Zuul's shapes for anyone; the pages
-show a build only to those who may read its project (and, for a private
-change, see the change), as every other page of the review server does.
+The pages, like the REST API under `/api/`, show a build only to those who
+may read its project (and, for a private change, see the change), as every
+other page of the review server does: `BuildVisibility` decides.
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from lockgate.adapters.db import change_store
-from lockgate.adapters.db.engine import read_transaction
 from lockgate.adapters.db.gate_store import BuildRow, BuildsetRow, HistoryFilter
 from lockgate.adapters.logstore.filesystem import (
     CONSOLE,
@@ -168,10 +166,9 @@ class BuildViews:
         if gate is None:
             raise NotFound("gating is disabled on this site ([gating] enabled = false)")
         assert services.log_store is not None, "build_services sets the log store"
+        assert services.build_visibility is not None, "build_services sets it"
         self.gate: GateApi = gate
-        self.engine = services.engine
-        self.projects = services.projects
-        self.permissions = services.permissions
+        self.visibility = services.build_visibility
         self.store: FilesystemLogStore = services.log_store
 
     # --- who sees what ------------------------------------------------------------
@@ -179,30 +176,12 @@ class BuildViews:
     def readable_projects(self, caller: Caller, tenant: str) -> tuple[str, ...] | None:
         """The tenant's projects `caller` may read; None when they may read all
         (administrators: builds of projects since removed from the tenant too)."""
-        if caller.admin:
-            return None
-        known = {project.name: project for project in self.projects.all()}
         names = [name for name, _trusted in self.gate.projects(tenant)]
-        return tuple(
-            name
-            for name in names
-            if name in known and self.permissions.can_read(caller, known[name])
-        )
+        readable = self.visibility.readable(caller, names)
+        return None if readable is None else tuple(name for name in names if name in readable)
 
     def _hidden_changes(self, caller: Caller, numbers: Sequence[int]) -> set[int]:
-        """Of these change numbers, those `caller` may not see (private ones)."""
-        if caller.admin or not numbers:
-            return set()
-        with read_transaction(self.engine) as conn:
-            changes = change_store.load_changes(conn, sorted(set(numbers)))
-        hidden = set()
-        for change in changes:
-            if not change.private:
-                continue
-            project = self.projects.find(change.project)
-            if project is None or not self.permissions.can_see_change(caller, project, change):
-                hidden.add(change.number)
-        return hidden
+        return self.visibility.hidden_changes(caller, numbers)
 
     def _visible(self, caller: Caller, tenant: str, project: str, change: int | None) -> bool:
         readable = self.readable_projects(caller, tenant)

@@ -8,7 +8,7 @@ that name what is wrong, and handed to the scheduler as events.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,14 +23,13 @@ from lockgate.core.gating.status_view import (
     add_estimates,
     job_names,
     positions,
-    visible_only,
 )
 from lockgate.core.gating.status_view import items as status_items
+from lockgate.services.build_visibility import BuildVisibility
 from lockgate.services.clock import Clock
 from lockgate.services.errors import BadRequest, NotFound
 from lockgate.services.gating import Gating
-from lockgate.services.permissions import Caller, Permissions
-from lockgate.services.projects import ProjectService
+from lockgate.services.permissions import Caller
 
 ZUUL_API_VERSION = "lockgate"
 # Estimates move slowly: the mean of a job's past builds is read again after this.
@@ -58,14 +57,12 @@ class GateApi:
         gating: Gating,
         clock: Clock,
         *,
-        projects: ProjectService,
-        permissions: Permissions,
+        visibility: BuildVisibility,
     ) -> None:
         self._engine = engine
         self._gating = gating
         self._clock = clock
-        self._projects = projects
-        self._permissions = permissions
+        self.visibility = visibility
         self._estimates: dict[str, _Estimates] = {}
         self._estimates_lock = threading.Lock()
 
@@ -95,7 +92,7 @@ class GateApi:
     def status_for(self, tenant: str, caller: Caller) -> dict[str, Any]:
         """`status` without the items of projects `caller` may not read or of
         private changes it may not see."""
-        return self._visible(self.status(tenant), caller)
+        return self.visibility.status(caller, self.status(tenant))
 
     def change_status(
         self, tenant: str, change: str, caller: Caller | None = None
@@ -166,6 +163,37 @@ class GateApi:
         definition = self._gating.catalog.tenant(tenant)
         assert definition is not None
         return [(p.name, p.trusted) for p in definition.projects]
+
+    # --- reads for one caller: only what they may read ------------------------------------
+
+    def projects_for(self, tenant: str, caller: Caller) -> list[tuple[str, bool]]:
+        rows = self.projects(tenant)
+        readable = self.visibility.readable(caller, [name for name, _ in rows])
+        return [row for row in rows if readable is None or row[0] in readable]
+
+    def jobs_for(self, tenant: str, caller: Caller) -> dict[str, list[Any]]:
+        """The layout's jobs by name with the variants defined in projects
+        `caller` may read; a job with none of them is left out."""
+        layout = self.layout(tenant)
+        readable = self._source_filter(
+            caller, {v.where.source.project for variants in layout.jobs.values() for v in variants}
+        )
+        found = {
+            name: [v for v in variants if readable(v.where.source.project)]
+            for name, variants in layout.jobs.items()
+        }
+        return {name: variants for name, variants in found.items() if variants}
+
+    def config_errors_for(self, tenant: str, caller: Caller) -> list[Any]:
+        """`config_errors` of the files `caller` may read: an error quotes its file."""
+        errors = self.config_errors(tenant)
+        readable = self._source_filter(caller, {e.where.source.project for e in errors})
+        return [e for e in errors if readable(e.where.source.project)]
+
+    def _source_filter(self, caller: Caller, projects: set[str]) -> Callable[[str], bool]:
+        # The tenants file and built-in definitions belong to no project: the site's own.
+        readable = self.visibility.readable(caller, projects - {""})
+        return lambda project: readable is None or project == "" or project in readable
 
     # --- admin actions -------------------------------------------------------------------------
 
@@ -240,33 +268,6 @@ class GateApi:
         with self._estimates_lock:
             self._estimates[tenant] = _Estimates(now, frozenset(asked), means)
         return means
-
-    def _visible(self, status: dict[str, Any], caller: Caller) -> dict[str, Any]:
-        if caller.admin:
-            return status
-        refs = [r for _p, _q, item in status_items(status) for r in item.get("refs", [])]
-        names = {r.get("project") for r in refs}
-        readable = {
-            p.name
-            for p in self._projects.all()
-            if p.name in names and self._permissions.can_read(caller, p)
-        }
-        numbers = {
-            r["change"]
-            for r in refs
-            if r.get("project") in readable and isinstance(r.get("change"), int)
-        }
-        viewer = caller.account.id if caller.account is not None else None
-        with read_transaction(self._engine) as conn:
-            seen = visible_changes(conn, numbers, viewer) if numbers else set()
-
-        def sees(ref: Mapping[str, Any]) -> bool:
-            if ref.get("project") not in readable:
-                return False
-            change = ref.get("change")
-            return not isinstance(change, int) or change in seen
-
-        return visible_only(status, sees)
 
     def _require_pipeline(self, tenant: str, pipeline: str) -> None:
         layout = self.layout(tenant)

@@ -7,6 +7,9 @@ after them: a reconnecting EventSource sends it back as `Last-Event-ID` and
 resumes there; `?offset=N` does the same for other clients. When the build has
 a result the rest of the file comes, then `event: end` with
 `{"result": ..., "log_url": ...}` as its data, and the stream closes.
+
+A build the caller may not see (services/build_visibility.py) is a 404, as
+an unknown one.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from lockgate.services.build_logs import BuildLogs, ConsoleEnd, ConsoleLines, ConsoleWait
+from lockgate.services.build_views import BuildViews
 from lockgate.services.errors import BadRequest
-from lockgate.web.auth import services_of
+from lockgate.web.auth import request_caller, services_of
 from lockgate.web.gerrit.params import path_param
 
 EVENT_STREAM = "text/event-stream"
@@ -83,8 +87,12 @@ async def console_stream(request: Request) -> Response:
     build = path_param(request, "build")
     offset = _offset(request)
     logs = _build_logs(request)
-    # An unknown build is a 404 now, not an empty stream.
-    await run_in_threadpool(logs.check, tenant, build)
+
+    def check() -> None:
+        # An unknown build, or one the caller may not see, is a 404 now, not an empty stream.
+        BuildViews(services_of(request)).build_row(request_caller(request), tenant, build)
+
+    await run_in_threadpool(check)
     return StreamingResponse(
         _frames(logs, tenant, build, offset),
         media_type=EVENT_STREAM,

@@ -1,7 +1,10 @@
 """Build logs under `/logs/<path>`: files with their types, folder indexes, and
 a plain-text viewer (`?view=1`) with line anchors.
 
-Logs are open to anyone, like the rest of the gating API, and carry
+A build's folder is served to those who may see the build (its project's
+`read` permission, and for a private change who may see the change), and is a
+404 to others, as if it were not there (services/build_visibility.py); the
+folders above builds' folders are open to anyone. Answers carry
 `Access-Control-Allow-Origin: *` because Zuul's build page reads them from the
 browser. Everything in them was written by jobs: the viewer and the indexes
 escape it, job files go out with a sandboxing Content-Security-Policy (an
@@ -40,7 +43,7 @@ from lockgate.adapters.logstore.filesystem import (
     is_text,
 )
 from lockgate.core.builds import log_view
-from lockgate.web.auth import services_of
+from lockgate.web.auth import request_caller, services_of
 
 # Job files: no script, no plugins, no forms, a unique origin.
 JOB_FILE_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
@@ -181,7 +184,13 @@ async def serve_log(request: Request) -> Response:
     # Paths arrive still percent-encoded (see web/app.py).
     path = urllib.parse.unquote(request.path_params.get("path", ""))
     store = _store(request)
-    found = await run_in_threadpool(store.locate, path)
+    visibility = services_of(request).build_visibility
+    assert visibility is not None, "build_services sets it"
+
+    def locate() -> StoredFile | StoredDir | None:
+        return visibility.locate_log(request_caller(request), path)
+
+    found = await run_in_threadpool(locate)
     if found is None:
         return _not_found(path)
     if isinstance(found, StoredDir):

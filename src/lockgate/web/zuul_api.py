@@ -1,9 +1,12 @@
 """The scheduler's REST API in Zuul's shapes, under `/api/`, so that Zuul's
 status page, zuul-client and scripts written for Zuul read it unchanged.
 
-Plain JSON (no Gerrit `)]}'` prefix). Reads are open to anyone, the status
-holding only what the caller may read; enqueue, dequeue and promote need an
-administrator (HTTP Basic, as the rest of the server), where Zuul uses a JWT.
+Plain JSON (no Gerrit `)]}'` prefix). Reads answer what the caller (HTTP
+Basic or the web interface's session cookie) may read, by the projects' `read`
+permission and private changes (services/build_visibility.py): lists leave
+the rest out and a build or build set the caller may not see is a 404.
+Enqueue, dequeue and promote need an administrator (HTTP Basic, as the rest
+of the server), where Zuul uses a JWT.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from lockgate.adapters.db.gate_store import BuildRow, BuildsetRow, HistoryFilter
+from lockgate.services.build_views import BuildViews
 from lockgate.services.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from lockgate.services.gate_api import GateApi
 from lockgate.web.auth import request_account, request_caller, require_account, services_of
@@ -155,37 +159,53 @@ async def change_status(request: Request) -> Response:
 
 async def builds(request: Request) -> Response:
     where = _filter(request, path_param(request, "tenant"))
-    rows = await run_in_threadpool(_api(request).builds, where)
-    return api_json([_build(r) for r in rows])
+
+    def read() -> list[BuildRow]:
+        return BuildViews(services_of(request)).builds(request_caller(request), where)
+
+    return api_json([_build(r) for r in await run_in_threadpool(read)])
 
 
 async def build(request: Request) -> Response:
-    row = await run_in_threadpool(
-        _api(request).build, path_param(request, "tenant"), path_param(request, "uuid")
-    )
-    return api_json(_build(row))
+    tenant, uuid = path_param(request, "tenant"), path_param(request, "uuid")
+
+    def read() -> BuildRow:
+        return BuildViews(services_of(request)).build_row(request_caller(request), tenant, uuid)
+
+    return api_json(_build(await run_in_threadpool(read)))
 
 
 async def buildsets(request: Request) -> Response:
     where = _filter(request, path_param(request, "tenant"))
-    rows = await run_in_threadpool(_api(request).buildsets, where)
-    return api_json([_buildset(r) for r in rows])
+
+    def read() -> list[BuildsetRow]:
+        return BuildViews(services_of(request)).buildsets(request_caller(request), where)
+
+    return api_json([_buildset(r) for r in await run_in_threadpool(read)])
 
 
 async def buildset(request: Request) -> Response:
-    row, rows = await run_in_threadpool(
-        _api(request).buildset, path_param(request, "tenant"), path_param(request, "uuid")
-    )
+    tenant, uuid = path_param(request, "tenant"), path_param(request, "uuid")
+
+    def read() -> tuple[BuildsetRow, list[BuildRow]]:
+        return BuildViews(services_of(request)).buildset(request_caller(request), tenant, uuid)
+
+    row, rows = await run_in_threadpool(read)
     data = _buildset(row)
     data["builds"] = [_build(b, with_buildset=False) for b in rows]
     return api_json(data)
 
 
 async def jobs(request: Request) -> Response:
-    layout = await run_in_threadpool(_api(request).layout, path_param(request, "tenant"))
+    tenant = path_param(request, "tenant")
+
+    def read() -> dict[str, list[Any]]:
+        return _api(request).jobs_for(tenant, request_caller(request))
+
+    found = await run_in_threadpool(read)
     out = []
-    for name in sorted(layout.jobs):
-        variants = layout.jobs[name]
+    for name in sorted(found):
+        variants = found[name]
         out.append(
             {
                 "name": name,
@@ -209,9 +229,12 @@ async def jobs(request: Request) -> Response:
 
 
 async def projects(request: Request) -> Response:
-    api = _api(request)
     tenant = path_param(request, "tenant")
-    rows = await run_in_threadpool(api.projects, tenant)
+
+    def read() -> list[tuple[str, bool]]:
+        return _api(request).projects_for(tenant, request_caller(request))
+
+    rows = await run_in_threadpool(read)
     connection = services_of(request).gating_connection
     return api_json(
         [
@@ -244,7 +267,12 @@ async def pipelines(request: Request) -> Response:
 
 
 async def config_errors(request: Request) -> Response:
-    errors = await run_in_threadpool(_api(request).config_errors, path_param(request, "tenant"))
+    tenant = path_param(request, "tenant")
+
+    def read() -> list[Any]:
+        return _api(request).config_errors_for(tenant, request_caller(request))
+
+    errors = await run_in_threadpool(read)
     out = []
     for error in errors:
         source = error.where.source

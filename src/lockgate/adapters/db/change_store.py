@@ -20,6 +20,7 @@ from sqlalchemy import (
     insert,
     null,
     select,
+    true,
     union_all,
     update,
 )
@@ -313,6 +314,20 @@ def load_changes(
         for row in rows
     }
     return [by_number[n] for n in numbers if n in by_number]
+
+
+_PRIVATE_NUMBERS = select(t.changes.c.number).where(
+    t.changes.c.number.in_(bindparam("numbers", expanding=True)), t.changes.c.private == true()
+)
+
+
+def private_numbers(conn: Connection, numbers: Iterable[int]) -> list[int]:
+    """Those of `numbers` that are private changes (by primary key, one
+    statement compiled once: cheap for the hundreds of a status document)."""
+    wanted = sorted(set(numbers))
+    if not wanted:
+        return []
+    return sorted(conn.execute(_PRIVATE_NUMBERS, {"numbers": wanted}).scalars())
 
 
 def get_change(conn: Connection, number: int, *, for_update: bool = False) -> Change | None:

@@ -221,6 +221,28 @@ def build_log_state(conn: Connection, uuid: str) -> BuildLogState | None:
 
 
 @dataclass(frozen=True, slots=True)
+class FolderOwner:
+    """A build whose log folder is `log_path`: what decides who may read it."""
+
+    uuid: str
+    tenant: str
+    project: str
+    change: int | None
+    log_path: str
+
+
+def folder_owners(conn: Connection, folders: Sequence[str]) -> list[FolderOwner]:
+    """The builds whose log folder is one of `folders` (by the log path index)."""
+    if not folders:
+        return []
+    b = t.gate_builds
+    query = select(b.c.uuid, b.c.tenant, b.c.project, b.c.change, b.c.log_path).where(
+        b.c.log_path.in_(sorted(set(folders)))
+    )
+    return [FolderOwner(*row) for row in conn.execute(query)]
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryFilter:
     tenant: str
     project: str | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import Connection, bindparam, insert, select
 
 from lockgate.adapters.db import tables as t
@@ -41,6 +43,19 @@ _PROJECT_BY_NAME = select(t.projects).where(t.projects.c.name == bindparam("name
 def project_by_name(conn: Connection, name: str) -> Project | None:
     row = conn.execute(_PROJECT_BY_NAME, {"name": name}).one_or_none()
     return project_from_row(row) if row else None
+
+
+_PROJECTS_NAMED = select(t.projects).where(
+    t.projects.c.name.in_(bindparam("names", expanding=True))
+)
+
+
+def projects_named(conn: Connection, names: Collection[str]) -> list[Project]:
+    """The projects of these names that exist, in no particular order."""
+    if not names:
+        return []
+    rows = conn.execute(_PROJECTS_NAMED, {"names": sorted(names)}).all()
+    return [project_from_row(r) for r in rows]
 
 
 def all_projects(conn: Connection) -> list[Project]:

@@ -397,6 +397,8 @@ gate_builds = Table(
     Index("ix_gate_builds_tenant_queued", "tenant", "queued"),
     Index("ix_gate_builds_buildset", "buildset"),
     Index("ix_gate_builds_job", "tenant", "job"),
+    # Which build a served log file belongs to, by its folder (0011).
+    Index("ix_gate_builds_log_path", "log_path"),
 )
 
 # What builds returned in zuul_return's zuul.artifacts (0007), in order; `url`
