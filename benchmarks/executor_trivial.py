@@ -1,10 +1,11 @@
 """A trivial job through the executor against plain ansible-playbook.
 
-    .venv/bin/python -m benchmarks.executor_trivial [--runs 5] [--node sandbox|folder]
+    .venv/bin/python -m benchmarks.executor_trivial [--runs 5] [--node sandbox|folder] [--trusted]
 
 The job runs one playbook with one `command` task on one local node: a
 bubblewrap node of the local provider (`sandbox`, the default), or the test
-launcher's unsandboxed folder node (`folder`). Measured,
+launcher's unsandboxed folder node (`folder`). The playbook is untrusted (it
+runs in the executor's sandbox) unless `--trusted`. Measured,
 for the executor: from `start()` (which asks the launcher for the node) to
 the first task starting (the task's line in job-output.txt), and to
 `BuildCompleted`. The baseline, in the same run: plain `ansible-playbook` of
@@ -81,9 +82,10 @@ def plain(root: Path, host: dict[str, object]) -> tuple[float, float]:
     return _task_time(root / "job-output.txt") - began, total
 
 
-def executor(site: ExecutorSite) -> tuple[float, float]:
+def executor(site: ExecutorSite, *, trusted: bool) -> tuple[float, float]:
     change = site.change("org/app", {"x.txt": "x\n"})
-    job = FrozenJob("trivial", nodeset=one_node(), run=(playbook("org/app", "run.yaml"),))
+    run = (playbook("org/app", "run.yaml", trusted=trusted),)
+    job = FrozenJob("trivial", nodeset=one_node(), run=run)
     began = time.time()
     action = site.start(job, [change])
     done = site.wait(action.build)
@@ -97,6 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--node", choices=("sandbox", "folder"), default="sandbox")
+    parser.add_argument("--trusted", action="store_true", help="run the playbook as trusted")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -117,14 +120,15 @@ def main() -> None:
             site.project("org/app", {"run.yaml": BOOK})
             rows = []
             for n in range(args.runs):
-                rows.append((plain(root / f"plain{n}", host), executor(site)))
+                rows.append((plain(root / f"plain{n}", host), executor(site, trusted=args.trusted)))
         finally:
             site.close()
     plain_first = statistics.median(r[0][0] for r in rows)
     plain_total = statistics.median(r[0][1] for r in rows)
     ex_first = statistics.median(r[1][0] for r in rows)
     ex_total = statistics.median(r[1][1] for r in rows)
-    print(f"trivial job on a {args.node} node, {args.runs} runs, medians")
+    kind = "trusted" if args.trusted else "untrusted"
+    print(f"trivial job ({kind} playbook) on a {args.node} node, {args.runs} runs, medians")
     print(
         f"  plain ansible-playbook: first task {plain_first:6.2f} s, whole run {plain_total:6.2f} s"
     )

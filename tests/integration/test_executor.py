@@ -7,7 +7,9 @@ from __future__ import annotations
 import gzip
 import json
 import subprocess
+import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -159,29 +161,37 @@ def test_a_pre_run_failure_asks_for_a_retry(site: ExecutorSite) -> None:
     assert "hello from" not in text  # the run phase never ran
 
 
-def test_a_timeout_kills_the_whole_process_tree(site: ExecutorSite, tmp_path: Path) -> None:
-    pidfile = tmp_path / "sleeper.pid"
+def test_a_timeout_kills_the_whole_process_tree(site: ExecutorSite) -> None:
+    # found by its command line: in the executor's sandbox, its pid is another
+    seconds = 3000 + uuid.uuid4().int % 1000
     book = f"""
 - hosts: all
   gather_facts: false
   tasks:
     - name: Sleep in a child
-      shell: sleep 300 & echo $! > {pidfile}; wait
+      shell: sleep {seconds} & wait
 """
     done, _ = run(site, {"run.yaml": book}, run=["run.yaml"], timeout=8)
     assert done.result == "TIMED_OUT"
     assert "the job's timeout of 8 s was reached" in done.error
-    pid = int(pidfile.read_text())
-    assert not running(pid), f"the task's child {pid} outlived the timeout"
+    left = running(f"sleep\0{seconds}\0")
+    assert not left, f"the task's child {left} outlived the timeout"
 
 
-def running(pid: int) -> bool:
-    """Whether `pid` is a live process (a killed one may stay a zombie until reaped)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rindex(")") + 2] not in "ZX"
+def running(cmdline: str) -> list[int]:
+    """The live processes (not zombies, which a killed one may stay until
+    reaped) whose command line is `cmdline`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if (entry / "cmdline").read_text() != cmdline:
+                continue
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if stat[stat.rindex(")") + 2] not in "ZX":
+            found.append(int(entry.name))
+    return found
 
 
 def test_a_post_run_failure_is_a_post_failure_and_post_playbooks_see_zuul_success(
@@ -588,3 +598,149 @@ def test_secrets_are_refused_before_review_and_the_build_never_asks_for_nodes(
     assert 'uses the secret "app-creds" of the untrusted project org/app' in done.error
     assert "only a post-review pipeline" in done.error
     assert site.launcher.requests == {}
+
+
+# Reads on the executor: the trusted pre-run does them all (a pre-run failure
+# would end the build RETRY); the untrusted run tries each, going on after
+# each failure, and each must fail; the trusted post-run looks for the
+# pre-run's secrets file, which is gone
+EXECUTOR_READS = """
+- hosts: node
+  gather_facts: false
+  tasks:
+    - name: Read the site database
+      debug:
+        msg: "{{ lookup('file', '@DB@') }}"
+      @KEEP_GOING@
+    - name: Read the site's key
+      debug:
+        msg: "{{ lookup('file', '@KEY@') | length }} bytes of key"
+      @KEEP_GOING@
+    - name: Read the executor's environment
+      debug:
+        msg: "home is {{ lookup('env', 'HOME') }}"
+      @KEEP_GOING@
+    - name: Run a command on the executor
+      debug:
+        msg: "{{ lookup('pipe', 'id') }}"
+      @KEEP_GOING@
+    - name: Read the pre-run playbook's secrets
+      debug:
+        msg: "{{ lookup('file', zuul.executor.work_root | dirname + '/secrets/0.json') }}"
+      @KEEP_GOING@
+    - name: Read the site database with a shell of the executor
+      command: cat @DB@
+      delegate_to: localhost
+      vars:
+        ansible_connection: local
+        ansible_python_interpreter: @PYTHON@
+      @KEEP_GOING@
+    - name: Copy the executor's passwd to the node
+      copy:
+        src: /etc/passwd
+        dest: passwd-from-the-executor
+"""
+
+OWN_SECRETS = """
+    - stat:
+        path: "{{ zuul.executor.work_root | dirname }}/secrets/0.json"
+      delegate_to: localhost
+      register: own
+    - debug:
+        msg: "its own secrets file exists: {{ own.stat.exists }}"
+"""
+
+# what an untrusted playbook may read on the executor: its own project's files
+# and the workspace
+OWN_READS = """
+    - name: Read a file of its own project
+      debug:
+        msg: "{{ lookup('file', 'own.txt') }}"
+    - name: Read the workspace
+      debug:
+        msg: "{{ lookup('file', workspace + '/README') }}"
+      vars:
+        workspace: "{{ zuul.executor.work_root }}/{{ zuul.project.src_dir }}"
+    - name: Copy a file of its own project to the node
+      copy:
+        src: own.txt
+        dest: own-copied.txt
+"""
+
+GONE = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - stat: {path: "{{ zuul.executor.work_root | dirname }}/secrets/0.json"}
+      register: earlier
+    - debug: {msg: "the pre-run's secrets file exists: {{ earlier.stat.exists }}"}
+"""
+
+
+def test_untrusted_playbooks_cannot_read_the_executor_but_trusted_ones_can(
+    sandbox_root: Path,
+) -> None:
+    provider = LocalProvider("local", sandbox_root / "local-nodes", ["local"])
+    site = ExecutorSite(sandbox_root / "site", provider=provider)
+    try:
+        db = site.root / "lockgate.db"
+        db.write_text("rows of the site's database\n")
+        key = site.keys.path("org/config")
+        token = "s3cret-token-of-the-config-project"
+        secret = FrozenSecret(
+            "creds", "site-creds", "org/config", trusted=True,
+            data={"token": encrypted(site, "org/config", token)},
+        )  # fmt: skip
+
+        def reads(keep_going: str) -> str:
+            text = EXECUTOR_READS.replace("@DB@", str(db)).replace("@KEY@", str(key))
+            return text.replace("@PYTHON@", sys.executable).replace("@KEEP_GOING@", keep_going)
+
+        site.project("org/config", {"pre.yaml": reads("") + OWN_SECRETS, "gone.yaml": GONE})
+        site.project("org/app", {"README": "app\n"})
+        escapes = reads("ignore_errors: true").replace("  tasks:\n", "  tasks:\n" + OWN_READS, 1)
+        own = {"escapes.yaml": escapes, "files/own.txt": "a file of org/app\n"}
+        change = site.change("org/app", own)
+        pre = replace(playbook("org/config", "pre.yaml", trusted=True), secrets=("creds",))
+        build = job(
+            "reads",
+            pre_run=(pre,),
+            run=(playbook("org/app", "escapes.yaml"),),
+            post_run=(playbook("org/config", "gone.yaml", trusted=True),),
+            secrets=(secret,),
+        )
+        started = site.start(build, [change])
+        done = site.wait(started.build)
+        text = console(site, done)
+        pre_log, _, rest = text.partition("RUN START: [org/app/escapes.yaml]")
+        run_log, _, post_log = rest.partition("POST-RUN START")
+        assert done.result == "FAILURE", text
+        assert "run playbook org/app/escapes.yaml" in done.error
+        # trusted: all of it works
+        assert "node | rows of the site's database" in pre_log
+        assert f"{len(key.read_text().strip())} bytes of key" in pre_log
+        assert "home is /" in pre_log and "uid=" in pre_log
+        assert 'node | {"creds": {"token": "******"}}' in pre_log  # its secrets, masked
+        assert "its own secrets file exists: True" in pre_log
+        # untrusted: its own files and the workspace, yes
+        assert "node | a file of org/app" in run_log and "node | app" in run_log
+        # anything else of the executor: each attempt fails, saying why
+        secrets_file = site.root / "builds" / started.build / "secrets" / "0.json"
+        for what in (
+            f"read {db} on the executor",
+            f"read {key} on the executor",
+            "use the lookup 'env', which would run on the executor",
+            "use the lookup 'pipe', which would run on the executor",
+            f"read {secrets_file} on the executor",
+            "read /etc/passwd on the executor",
+        ):
+            assert f"untrusted playbooks may not {what}" in run_log, what
+        # a shell on the executor, which the restrictions do not stop: the sandbox does
+        assert f"cat: {db}: No such file or directory" in run_log
+        assert "rows of the site's" not in run_log and "uid=" not in run_log
+        assert "unreachable: 0 failed: 1 skipped: 0 rescued: 0 ignored: 6" in run_log
+        # and the pre-run's secrets were there only while it ran
+        assert "the pre-run's secrets file exists: False" in post_log
+        assert token not in text
+    finally:
+        site.close()

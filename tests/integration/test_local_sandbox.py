@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from lockgate.adapters.ansible.node_broker import NodeBroker, run_through
 from lockgate.adapters.providers import sandbox
 from lockgate.adapters.providers.local import LocalLabel, LocalProvider, local_from_options
 from lockgate.adapters.providers.sandbox import NodeLimits, SandboxUnavailable
@@ -186,6 +187,40 @@ def test_a_playbook_cannot_point_the_plugin_at_another_folder(
     )
     assert run.unreachable("node") == 1, run.output
     assert "token" in run.output
+
+
+def test_the_node_broker_runs_commands_in_the_builds_own_nodes_only(
+    tmp_path: Path, node: Callable[..., Node]
+) -> None:
+    # what an untrusted playbook, sandboxed on the executor, reaches its nodes through
+    mine, other = node(), node()
+    root = Path(mine.connection["lockgate_node_root"])
+    broker = NodeBroker(
+        tmp_path / "nodes.sock", {str(root): mine.connection["lockgate_node_token"]}
+    )
+    socket_path = str(broker.path)
+    said = run_through(
+        socket_path, root, ["sh", "-c", "echo $HOME; cat"], stdin=b"in", timeout=None
+    )
+    assert (said.returncode, said.stdout) == (0, b"/home/zuul\nin")
+    with pytest.raises(sandbox.NodeGone, match="is not a node of this build"):
+        run_through(
+            socket_path, Path(other.connection["lockgate_node_root"]), ["true"], stdin=None,
+            timeout=None,
+        )  # fmt: skip
+    # closing it (the playbook ended) kills what it still runs in the node
+    waiting = threading.Thread(
+        target=lambda: run_through(socket_path, root, ["sleep", "300"], stdin=None, timeout=None)
+    )
+    waiting.start()
+    deadline = time.monotonic() + 30
+    while not outer_sandboxes(root):
+        assert time.monotonic() < deadline, "the command never started"
+        time.sleep(0.05)
+    broker.close()
+    waiting.join(timeout=30)
+    assert not waiting.is_alive() and outer_sandboxes(root) == []
+    assert not broker.path.exists()
 
 
 class Listener:

@@ -6,15 +6,18 @@ the job content (`content/<n>`, one exported tree per playbook's project and
 commit), the inventories and the extra-vars file. Untrusted playbooks get an
 inventory whose implicit `localhost` connects through `lockgate_refuse`: tasks
 that need no connection (debug, set_fact) work, anything that would execute
-on the executor fails with the reason. Playbook-level overrides of
-`ansible_connection` are not caught by this; running untrusted
-ansible-playbook inside bubblewrap is what closes that.
+on the executor fails with the reason. Their ansible-playbook runs in the
+executor's sandbox (`adapters/ansible/untrusted_playbook.py`), which sees
+only the job folder's parts that playbook needs, and under restrictions on
+what its lookups and actions read and write on the executor.
 
 Secrets stay in the job folder, outside `work/` (whose `src` goes to the
-nodes) and the logs: each playbook that may see some gets its own
-`secrets/<n>.json`, passed with `-e` below the extra-vars; `mask.json` lists
-every value for the log callback to mask; the executor's own lines are
-masked here. `zuul_return` writes `results.json`, read when the build ends.
+nodes) and the logs: a playbook that may see some gets its own
+`secrets/<n>.json`, passed with `-e` below the extra-vars, written just
+before it starts and removed as soon as it ends, however it ends, so that no
+later playbook finds it; `mask.json` lists every value for the log callback
+to mask; the executor's own lines are masked here. `zuul_return` writes
+`returned/results.json`, read when the build ends.
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lockgate.adapters.ansible.executor_sandbox import ExecutorSandboxUnavailable
 from lockgate.adapters.ansible.runner import RunOutcome, SshControl, ansible_env, run_playbook
+from lockgate.adapters.ansible.untrusted_playbook import RETURNED, UntrustedPlaybook
 from lockgate.adapters.git import build_workspace as gitws
 from lockgate.adapters.git.repos import GitError, RepoStore
 from lockgate.adapters.providers import local as sandbox_plugin
@@ -93,7 +98,7 @@ class BuildRun:
     outcomes: list[PlaybookOutcome] = field(default_factory=list)
     checked_out: list[CheckedOut] = field(default_factory=list)
     _content: dict[tuple[str, str], Path] = field(default_factory=dict)
-    _secret_files: dict[tuple[str, ...], Path] = field(default_factory=dict)
+    _secret_files: int = 0
     _ssh: SshControl | None = None
 
     def __post_init__(self) -> None:
@@ -115,6 +120,7 @@ class BuildRun:
         """The workspace, the content, the inventories and variables; raises
         GitError or ValueError with a message naming what is wrong."""
         (self.work / "logs").mkdir(parents=True, exist_ok=True)
+        (self.job_dir / RETURNED).mkdir()
         _private(self.job_dir / "mask.json", list(self.secrets.values))
         self._workspace()
         paths = BuildPaths(str(self.work), str(self.work / "src"), str(self.work / "logs"))
@@ -311,13 +317,27 @@ class BuildRun:
             return self._record(PlaybookOutcome(phase, where, ERROR, str(exc)))
         extra: list[str] = []
         secrets = self.secrets.for_playbook(book)
-        if secrets:
-            extra = ["-e", f"@{self._secrets_file(secrets)}"]
+        secrets_file = self._secrets_file(secrets) if secrets else None
+        if secrets_file is not None:
+            extra = ["-e", f"@{secrets_file}"]
         extra.append("-e")
         extra.append(f"@{self.job_dir / 'extra-vars.json'}")
         if success is not None:
             extra += ["-e", json.dumps({"zuul_success": success, "zuul_will_retry": will_retry})]
-        outcome = self._run(phase, path, where, trusted=book.trusted, timeout=timeout, extra=extra)
+        try:
+            outcome = self._run(
+                phase,
+                path,
+                where,
+                trusted=book.trusted,
+                timeout=timeout,
+                extra=extra,
+                secrets_file=secrets_file,
+            )
+        finally:
+            # only while its playbook runs: no later playbook can find it
+            if secrets_file is not None:
+                secrets_file.unlink(missing_ok=True)
         if outcome.status == TIMED_OUT and phase in ("pre", "run"):
             # what timed out is the job, over both phases, not this playbook
             self.outcomes[-1] = outcome = PlaybookOutcome(
@@ -337,9 +357,11 @@ class BuildRun:
         trusted: bool,
         timeout: float | None,
         extra: Sequence[str] | None = None,
+        secrets_file: Path | None = None,
     ) -> PlaybookOutcome:
         """Run one playbook; `extra` are its `-e` arguments (by default the
-        build's extra-vars alone)."""
+        build's extra-vars alone), `secrets_file` the one among them holding
+        its secrets."""
         kind = "trusted" if trusted else "untrusted"
         roles = [path.parent / "roles", *self._content_roles()]
         if self._ssh is None and any(
@@ -366,14 +388,33 @@ class BuildRun:
             *extra,
             str(path),
         ]
-        result: RunOutcome = run_playbook(
-            args,
-            env=env,
-            cwd=self.work,
-            timeout=timeout,
-            cancelled=self.cancelled,
-            stderr_path=self.job_dir / "ansible-stderr.txt",
-        )
+        stderr_path = self.job_dir / "ansible-stderr.txt"
+        if trusted:
+            result: RunOutcome = run_playbook(
+                args,
+                env=env,
+                cwd=self.work,
+                timeout=timeout,
+                cancelled=self.cancelled,
+                stderr_path=stderr_path,
+            )
+            return self._record(PlaybookOutcome(phase, where, result.status, result.message))
+        try:
+            untrusted = UntrustedPlaybook(
+                self.job_dir, self.log_dir, self.nodes, self.masker, secrets_file=secrets_file
+            )
+        except ExecutorSandboxUnavailable as problem:
+            return self._record(PlaybookOutcome(phase, where, ERROR, str(problem)))
+        with untrusted:
+            result = run_playbook(
+                args,
+                env=untrusted.environment(env),
+                cwd=self.work,
+                timeout=timeout,
+                cancelled=self.cancelled,
+                stderr_path=stderr_path,
+                command=untrusted.command(),
+            )
         return self._record(PlaybookOutcome(phase, where, result.status, result.message))
 
     def _content_roles(self) -> list[Path]:
@@ -398,18 +439,16 @@ class BuildRun:
     # --- secrets and returned data ---------------------------------------------
 
     def _secrets_file(self, variables: dict[str, Any]) -> Path:
-        key = tuple(sorted(variables))
-        path = self._secret_files.get(key)
-        if path is None:
-            path = self.job_dir / "secrets" / f"{len(self._secret_files)}.json"
-            path.parent.mkdir(mode=0o700, exist_ok=True)
-            _private(path, variables)
-            self._secret_files[key] = path
+        """A new file of `variables`, for one playbook run (its caller removes it)."""
+        path = self.job_dir / "secrets" / f"{self._secret_files}.json"
+        self._secret_files += 1
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        _private(path, variables)
         return path
 
     @property
     def results_path(self) -> Path:
-        return self.job_dir / "results.json"
+        return self.job_dir / RETURNED / "results.json"
 
     def returned(self) -> dict[str, Any]:
         """What the playbooks returned with zuul_return (checked when each call

@@ -14,7 +14,6 @@ from typing import Any
 
 from lockgate.adapters.db import gate_store
 from lockgate.adapters.db.engine import read_transaction
-from lockgate.adapters.db.event_reads import visible_changes
 from lockgate.adapters.db.gate_store import BuildRow, BuildsetRow, HistoryFilter
 from lockgate.core.gating.changes import Ref
 from lockgate.core.gating.events import Dequeue, Enqueue, Promote

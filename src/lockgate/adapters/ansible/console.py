@@ -29,6 +29,7 @@ As in Zuul, the node writes and the executor follows, in three parts:
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import threading
@@ -226,7 +227,7 @@ def watcher_argv(host_vars: Mapping[str, Any]) -> list[str] | None:
     return [*argv, " ".join(shlex.quote(part) for part in remote)]
 
 
-def start_watcher(host_vars: Mapping[str, Any]) -> subprocess.Popen[bytes] | None:
+def start_watcher(host_vars: Mapping[str, Any]) -> Any:
     """The watcher of the node these host vars reach, started; None when the
     node has no console folder or cannot run it."""
     argv = watcher_argv(host_vars)
@@ -234,9 +235,17 @@ def start_watcher(host_vars: Mapping[str, Any]) -> subprocess.Popen[bytes] | Non
         return None
     connection = host_vars.get("ansible_connection")
     if connection == "lockgate_sandbox":
+        from lockgate.adapters.ansible import node_broker
         from lockgate.adapters.providers import sandbox
 
+        broker = os.environ.get(node_broker.BROKER)
         try:
+            if broker:
+                # an untrusted playbook, in the executor's sandbox: its nodes are
+                # reached through the executor's broker
+                return node_broker.stream_through(
+                    broker, Path(str(host_vars["lockgate_node_root"])), argv
+                )
             return sandbox.popen_in_node(
                 Path(str(host_vars["lockgate_node_root"])),
                 argv,
@@ -262,7 +271,7 @@ class Follower:
     """One command task on one host: the watcher's lines go to `on_line` as
     they come; `finish()` ends it and says whether a console file was seen."""
 
-    def __init__(self, process: subprocess.Popen[bytes], on_line: Callable[[str], None]) -> None:
+    def __init__(self, process: Any, on_line: Callable[[str], None]) -> None:
         self._process = process
         self._on_line = on_line
         self._seen = 0

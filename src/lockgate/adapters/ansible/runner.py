@@ -127,13 +127,16 @@ def run_playbook(
     timeout: float | None,
     cancelled: threading.Event,
     stderr_path: Path,
+    command: Sequence[str] | None = None,
 ) -> RunOutcome:
+    """Run ansible-playbook with `args`; `command`, when given, is what runs
+    instead of the plain ansible-playbook (the untrusted playbooks' sandbox)."""
     stats_path = Path(env["LOCKGATE_STATS"])
     stats_path.unlink(missing_ok=True)
     started = time.monotonic()
     with stderr_path.open("ab") as err:
         proc = subprocess.Popen(
-            [ansible_playbook(), *args],
+            [*(command or [ansible_playbook()]), *args],
             cwd=cwd,
             env=dict(env),
             stdin=subprocess.DEVNULL,

@@ -3,10 +3,15 @@ file copied in or out, runs inside the node's bubblewrap sandbox.
 
 Copies go through the sandbox too (`cat` inside it), not through host paths, so
 that a symlink a job leaves in its home cannot point a copy at the host.
+
+In an untrusted playbook's ansible-playbook, which runs in the executor's own
+sandbox and cannot see the node folders, each command goes instead through
+the executor's node broker (its socket named by LOCKGATE_NODE_BROKER).
 """
 
 from __future__ import annotations
 
+import os
 import shlex
 from pathlib import Path
 from typing import Any
@@ -15,6 +20,7 @@ from ansible.errors import AnsibleConnectionFailure, AnsibleError, AnsibleFileNo
 from ansible.plugins.connection import ConnectionBase
 from ansible.utils.display import Display
 
+from lockgate.adapters.ansible import node_broker
 from lockgate.adapters.providers import sandbox
 
 DOCUMENTATION = """
@@ -65,7 +71,8 @@ class Connection(ConnectionBase):  # type: ignore[misc]  # ansible ships no type
             root = Path(str(self.get_option("node_root")))
             token = str(self.get_option("node_token"))
             try:
-                sandbox.load_settings(root, token)
+                if not os.environ.get(node_broker.BROKER):  # the broker checks each command
+                    sandbox.load_settings(root, token)
             except sandbox.NodeGone as problem:
                 raise AnsibleConnectionFailure(f"lockgate node is gone: {problem}") from None
             self._root, self._token = root, token
@@ -79,10 +86,16 @@ class Connection(ConnectionBase):  # type: ignore[misc]  # ansible ships no type
         self._connect()
         assert self._root is not None
         timeout = float(self.get_option("command_timeout") or 0) or None
+        broker = os.environ.get(node_broker.BROKER)
         try:
-            result = sandbox.run_in_node(
-                self._root, argv, stdin=stdin, token=self._token, timeout=timeout
-            )
+            if broker:
+                result = node_broker.run_through(
+                    broker, self._root, argv, stdin=stdin, timeout=timeout
+                )
+            else:
+                result = sandbox.run_in_node(
+                    self._root, argv, stdin=stdin, token=self._token, timeout=timeout
+                )
         except sandbox.NodeGone as problem:
             raise AnsibleConnectionFailure(f"lockgate node is gone: {problem}") from None
         if result.lost:
