@@ -8,12 +8,17 @@ changes a vote) to `POST /a/changes/{id}/revisions/current/review` from
 `--clients` threads across `--changes` changes, while one consumer reads
 `GET /a/events` as server-sent events. The server is `lockgate serve` in a
 process of its own, as a site runs it, so that the clients' threads do not
-share its interpreter. The clock stops when the consumer has
-received the last vote's `comment-added` event. Baselines in the same run, on
-the same server: the same number of `GET /config/server/version` requests from
-the same threads (the server's request floor), and the same number of write
-transactions that append one event each, made in-process (the database's
-floor for a durable event). Goal: at least 200 votes/s on SQLite.
+share its interpreter; it runs the gating scheduler and the node launcher
+beside requests, as `lockgate serve` always does, and the scheduler reads
+and handles every vote's event. The clock stops when the consumer has
+received the last vote's `comment-added` event; the run also reports how long
+after that the scheduler had taken every event (its cursor in the database),
+and the server process's CPU time per vote (from /proc, on Linux). Baselines
+in the same run, on the same server: the same number of
+`GET /config/server/version` requests from the same threads (the server's
+request floor), and the same number of write transactions that append one
+event each, made in-process (the database's floor for a durable event).
+Goal: at least 200 votes/s on SQLite.
 """
 
 from __future__ import annotations
@@ -33,16 +38,17 @@ from pathlib import Path
 
 import httpx
 
-from lockgate.adapters.db.engine import write_transaction
+from lockgate.adapters.db import gate_store
+from lockgate.adapters.db.engine import read_transaction, write_transaction
 from lockgate.adapters.db.event_store import append_event, last_seq
 from lockgate.services.accounts import SERVICE_USERS
-from lockgate.services.bootstrap import init_site
+from lockgate.services.bootstrap import Services, init_site
 from lockgate.testing.seed import seed_change
 from lockgate.testing.server import free_port, postgres_schema
 
 
 @contextmanager
-def serve_process(site: Path, url: str) -> Iterator[None]:
+def serve_process(site: Path, url: str) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "lockgate.cli.main", "serve", "--site", str(site)],
         stdout=subprocess.DEVNULL,
@@ -59,13 +65,33 @@ def serve_process(site: Path, url: str) -> Iterator[None]:
             if time.monotonic() > deadline or process.poll() is not None:
                 raise SystemExit(f"lockgate serve did not come up on {url}")
             time.sleep(0.2)
-        yield
+        yield process
     finally:
         process.terminate()
         try:
             process.wait(30)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User and system CPU time of process `pid` so far; None without /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def scheduler_caught_up(services: Services, seq: int, timeout: float = 60.0) -> float | None:
+    """Seconds until the scheduler's cursor reached `seq`; None if it did not."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        with read_transaction(services.engine) as conn:
+            if gate_store.cursor(conn) >= seq:
+                return time.perf_counter() - start
+        time.sleep(0.005)
+    return None
 
 
 class Consumer(threading.Thread):
@@ -135,7 +161,7 @@ def _run(database_url: str, label: str, votes: int, clients: int, changes: int) 
             for i in range(changes)
         ]
 
-        with serve_process(site, url):
+        with serve_process(site, url) as server:
 
             def floor(client: httpx.Client, i: int) -> None:
                 client.get(f"{url}config/server/version").raise_for_status()
@@ -165,18 +191,28 @@ def _run(database_url: str, label: str, votes: int, clients: int, changes: int) 
                 )
                 assert response.status_code == 200, response.text
 
+            cpu_before = cpu_seconds(server.pid)
             start = time.perf_counter()
             posted = _timed(clients, votes, vote)
             consumer.join(120)
             if consumer.done_at is None:
                 raise SystemExit(f"[{label}] the consumer saw {consumer.seen} of {votes} events")
             delivered = consumer.done_at - start
+            cpu_after = cpu_seconds(server.pid)
+            with services.engine.connect() as conn:
+                newest = last_seq(conn)
+            lag = scheduler_caught_up(services, newest)
             rate = votes / delivered
             print(
                 f"[{label}] {votes} votes by {clients} clients on {changes} changes: "
                 f"posted in {posted:.2f} s, all delivered to SSE in {delivered:.2f} s "
                 f"= {rate:.0f} votes/s"
             )
+            scheduled = "did not" if lag is None else f"{lag * 1000:.0f} ms later"
+            print(f"[{label}]   the scheduler had taken every vote's event {scheduled}")
+            if cpu_before is not None and cpu_after is not None:
+                per_vote = (cpu_after - cpu_before) / votes * 1000
+                print(f"[{label}]   server CPU: {per_vote:.2f} ms a vote")
             print(
                 f"[{label}]   baseline GET /config/server/version: {votes / http_floor:.0f} req/s "
                 f"(votes run at {rate / (votes / http_floor):.2f}x the request floor)"

@@ -69,6 +69,10 @@ class ChangeWrite:
         change_store.touch_change(self.conn, self.change.number, self.now)
         return message_id
 
+    def remember(self, account: Account) -> None:
+        """An account as read in this transaction: `accounts` does not read it again."""
+        self._people[account.id] = account
+
     def accounts(self, ids: list[int]) -> dict[int, Account]:
         """Accounts by id, each read once in this write."""
         missing = [i for i in ids if i not in self._people]

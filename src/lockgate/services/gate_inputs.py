@@ -126,7 +126,11 @@ class _Dependents:
                     self._set(number, values)
                 self.seq = seq
                 return
-            newest, touched = gate_reads.changes_touched_after(conn, self.seq, _REINDEX)
+            # Up to the newest seq, read first (as above), so that the next refresh
+            # starts after every event this one looked at, not after the last one
+            # that touched a change: most events (votes) touch none.
+            newest = last_seq(conn)
+            touched = gate_reads.changes_touched(conn, self.seq, newest, _REINDEX)
             if touched:
                 current = gate_reads.open_depends_on(conn, sorted(touched))
                 for number in touched:

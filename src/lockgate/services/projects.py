@@ -43,6 +43,7 @@ class ProjectService:
         self._engine = engine
         self.repos = repos
         self._clock = clock
+        self._names: tuple[tuple[int, int | None], tuple[str, ...]] | None = None
 
     def ensure_system_projects(self) -> None:
         for name, description in (
@@ -141,6 +142,20 @@ class ProjectService:
     def all(self) -> list[Project]:
         with read_transaction(self._engine) as conn:
             return store.all_projects(conn)
+
+    def names(self) -> tuple[str, ...]:
+        """Every project's name, sorted, as of now, whoever added it (another
+        process too). Asked with every scheduler step: the names are read again
+        only when a project was added, which one aggregate query tells."""
+        with read_transaction(self._engine) as conn:
+            stamp = store.names_stamp(conn)
+            known = self._names
+            if known is not None and known[0] == stamp:
+                return known[1]
+            # sorted here: PostgreSQL's collation may order them otherwise
+            names = tuple(sorted(store.project_names(conn)))
+        self._names = (stamp, names)  # one assignment: no lock needed
+        return names
 
     def branches(self, name: str) -> list[Branch]:
         project = self.get(name)

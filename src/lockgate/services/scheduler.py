@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +57,11 @@ _BATCH = 500
 # How long the loop sleeps when nothing woke it: other processes' commits do
 # not raise this process's signal.
 _IDLE_POLL = 1.0
+# A step costs about as much for one event as for a page of them, and it takes
+# the write lock that every review also takes. While events keep coming (a
+# burst of votes), steps start at most this often, each taking what gathered
+# meanwhile; the first event after a quiet spell is taken at once.
+_STEP_GAP = 0.05
 
 
 class _CoreFailed(Exception):
@@ -160,13 +166,16 @@ class GateScheduler:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            started = time.monotonic()
             try:
                 busy = self.step()
             except Exception:
                 log.exception("scheduler step failed; retrying")
                 busy = False
                 self._stop.wait(_IDLE_POLL)
-            if not busy:
+            if busy:
+                self._stop.wait(max(0.0, _STEP_GAP - (time.monotonic() - started)))
+            else:
                 self._wake.wait(_IDLE_POLL)
                 self._wake.clear()
 
@@ -190,10 +199,17 @@ class GateScheduler:
             now = self._now()
             units: list[tuple[str | None, GateEvent | None]] = list(outcomes)
             units.extend((None, trigger) for _seq, trigger in triggers)
+            # which tenants hold each project, asked before the write lock is taken
+            tenants_of = {
+                project: self._catalog.tenant_of(project)
+                for project in {t.project for _seq, t in triggers if t is not None}
+            }
             skipped: set[int] = set()
             while True:
                 try:
-                    work = self._apply(units, skipped, stored[-1].seq if stored else None, now)
+                    work = self._apply(
+                        units, skipped, tenants_of, stored[-1].seq if stored else None, now
+                    )
                     break
                 except _CoreFailed as failed:
                     # The transaction rolled back: the gates go back to their saved
@@ -217,15 +233,15 @@ class GateScheduler:
         self,
         units: list[tuple[str | None, GateEvent | None]],
         skipped: set[int],
+        tenants_of: dict[str, list[str]],
         last_seq: int | None,
         now: float,
     ) -> dict[str, _Work]:
         """Hand each outcome (with its tenant) and each trigger (to every tenant
-        holding its project) to the gates, and save what changed with the cursor."""
+        holding its project, `tenants_of`) to the gates, and save what changed
+        with the cursor."""
         work: dict[str, _Work] = {}
         with write_transaction(self._engine) as conn:
-            # which tenants hold a project, asked once per project per step
-            tenants_of: dict[str, list[str]] = {}
             checked: set[str] = set()  # tenants whose layout was compared this step
             for index, (tenant, event) in enumerate(units):
                 if event is None or index in skipped:
@@ -234,8 +250,6 @@ class GateScheduler:
                     self._handle(conn, work, tenant, event, now, index=index)
                     continue
                 assert isinstance(event, TriggerEvent)
-                if event.project not in tenants_of:
-                    tenants_of[event.project] = self._catalog.tenant_of(event.project)
                 for holder in tenants_of[event.project]:
                     self._reconfigure_if_needed(
                         conn, work, holder, event, now, index=index, checked=checked

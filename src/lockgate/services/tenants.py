@@ -5,10 +5,10 @@ with `[gating] auto_add_projects`, adds every hosted project that no tenant
 lists to the default tenant as an untrusted project.
 
 Every question re-evaluates, cheaply: one `stat` of the tenants file (it is
-parsed again only when its size, time or inode changed) and one query of the
-hosted project names. So a project created a moment ago, or an edit of the
-file, is seen by the next call without a restart; `refresh()` forces a new
-parse.
+parsed again only when its size, time or inode changed) and one query that
+tells whether a project was added (`ProjectService.names`). So a project
+created a moment ago, or an edit of the file, is seen by the next call without
+a restart; `refresh()` forces a new parse.
 
 A broken tenants file never stops the server: its errors are in `errors`, and
 the tenants of the last file that loaded without an error stay in force. On
@@ -115,7 +115,7 @@ class TenantCatalog:
         declared = self._declared
         if not self._gating.auto_add_projects:
             return declared
-        hosted = tuple(sorted(p.name for p in self._projects.all() if p.name not in NOT_GATED))
+        hosted = tuple(name for name in self._projects.names() if name not in NOT_GATED)
         cache = self._cache
         if cache is not None and cache[0] is declared and cache[1] == hosted:
             return cache[2]

@@ -106,6 +106,8 @@ class ReviewPoster:
             target = self.review.target_in(conn, change_id, caller, lock=True)
             checked = self._check(target, revision, request)
             w = self.writer.bind(conn, target.detail.change, target.detail.current, caller.account)
+            if caller.account is not None:
+                w.remember(caller.account)  # read in this transaction by `_current`
             return self._record(w, checked, request)
 
     def _current(self, conn: Connection, actor: Account) -> Caller:

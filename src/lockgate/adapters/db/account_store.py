@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
 
 from lockgate.adapters.db import tables as t
+from lockgate.adapters.db.driver_sql import DriverStatement
 from lockgate.adapters.db.rows import account_from_row, group_from_row
 from lockgate.core.review.model import Account, Group
 
@@ -35,10 +36,10 @@ def insert_account(
     return Account(int(key[0]), username, full_name, email, False, now)
 
 
-# Statements every request runs are built once.
-_ACCOUNT_BY_ID = select(t.accounts).where(t.accounts.c.id == bindparam("id"))
+# Statements every request runs are built once, and run on the driver.
+_ACCOUNT_BY_ID = DriverStatement(select(t.accounts).where(t.accounts.c.id == bindparam("id")))
 _ACCOUNTS_BY_IDS = select(t.accounts).where(t.accounts.c.id.in_(bindparam("ids", expanding=True)))
-_GROUPS_OF = (
+_GROUPS_OF = DriverStatement(
     select(t.groups)
     .join(t.group_members, t.group_members.c.group_id == t.groups.c.id)
     .where(t.group_members.c.account_id == bindparam("account_id"))
@@ -46,7 +47,7 @@ _GROUPS_OF = (
 )
 
 _gm = t.group_members.c
-_ACCOUNT_WITH_GROUPS = (
+_ACCOUNT_WITH_GROUPS = DriverStatement(
     select(t.accounts, t.groups.c.uuid.label("group_uuid"), t.groups.c.name.label("group_name"))
     .select_from(
         t.accounts.outerjoin(t.group_members, _gm.account_id == t.accounts.c.id).outerjoin(
@@ -63,7 +64,7 @@ def account_with_groups(
 ) -> tuple[Account, list[tuple[str, str]]] | None:
     """The account and the (uuid, name) of each group it is a member of, in one
     statement; None when there is no such account."""
-    rows = conn.execute(_ACCOUNT_WITH_GROUPS, {"id": account_id}).all()
+    rows = _ACCOUNT_WITH_GROUPS.rows(conn, {"id": account_id})
     if not rows:
         return None
     groups = [(r.group_uuid, r.group_name) for r in rows if r.group_uuid is not None]
@@ -71,7 +72,7 @@ def account_with_groups(
 
 
 def account_by_id(conn: Connection, account_id: int) -> Account | None:
-    row = conn.execute(_ACCOUNT_BY_ID, {"id": account_id}).one_or_none()
+    row = _ACCOUNT_BY_ID.one_or_none(conn, {"id": account_id})
     return account_from_row(row) if row else None
 
 
@@ -86,9 +87,15 @@ def account_by_email(conn: Connection, email: str) -> list[Account]:
 
 
 def accounts_by_ids(conn: Connection, ids: Sequence[int]) -> dict[int, Account]:
-    if not ids:
+    wanted = sorted(set(ids))
+    if len(wanted) == 1:
+        # One account (a change whose owner uploaded it) is the usual case: an
+        # expanding IN costs more to render than the query costs to run.
+        one = account_by_id(conn, wanted[0])
+        return {} if one is None else {one.id: one}
+    if not wanted:
         return {}
-    rows = conn.execute(_ACCOUNTS_BY_IDS, {"ids": sorted(set(ids))}).all()
+    rows = conn.execute(_ACCOUNTS_BY_IDS, {"ids": wanted}).all()
     return {r.id: account_from_row(r) for r in rows}
 
 
@@ -211,7 +218,7 @@ def members(conn: Connection, group_id: int) -> list[Account]:
     return [account_from_row(r) for r in rows]
 
 
-_IN_GROUP_NAMED = (
+_IN_GROUP_NAMED = DriverStatement(
     select(t.group_members.c.group_id)
     .join(t.groups, t.groups.c.id == t.group_members.c.group_id)
     .where(t.group_members.c.account_id == bindparam("account_id"))
@@ -222,9 +229,9 @@ _IN_GROUP_NAMED = (
 def in_group_named(conn: Connection, account_id: int, name: str) -> bool:
     """Whether the account is a stored member of the group called `name`."""
     args = {"account_id": account_id, "name": name}
-    return conn.execute(_IN_GROUP_NAMED, args).first() is not None
+    return bool(_IN_GROUP_NAMED.rows(conn, args))
 
 
 def groups_of(conn: Connection, account_id: int) -> list[Group]:
-    rows = conn.execute(_GROUPS_OF, {"account_id": account_id}).all()
+    rows = _GROUPS_OF.rows(conn, {"account_id": account_id})
     return [group_from_row(r) for r in rows]

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 
 from lockgate.adapters.db import tables as t
+from lockgate.adapters.db.driver_sql import DriverStatement
 from lockgate.core.review.labels import Vote
 
 _a = t.approvals.c
@@ -30,18 +31,24 @@ def _vote(row: Any) -> Vote:
     )
 
 
-# Statements on the review hot path are built once. Key parameters are not
-# named for their columns: an UPDATE reserves those for its SET clause.
+# Statements on the review hot path are built once and run on the driver (see
+# driver_sql). Key parameters are not named for their columns: an UPDATE
+# reserves those for its SET clause.
 _vote_key = and_(
     _a.change_number == bindparam("key_change"),
     _a.patch_set == bindparam("key_patch_set"),
     _a.account_id == bindparam("key_account"),
     _a.label == bindparam("key_label"),
 )
-_OLD_VALUE = select(_a.value).where(_vote_key)
-_INSERT_VOTE = insert(t.approvals)
-_UPDATE_VOTE = update(t.approvals).where(_vote_key)
-_VOTES_ON = (
+_OLD_VALUE = DriverStatement(select(_a.value).where(_vote_key))
+_INSERT_VOTE = DriverStatement(insert(t.approvals))
+_VOTE_VALUES = ("value", "granted_at", "tag", "post_submit", "copied")
+_UPDATE_VOTE = DriverStatement(
+    update(t.approvals)
+    .where(_vote_key)
+    .values({name: bindparam(f"new_{name}") for name in _VOTE_VALUES})
+)
+_VOTES_ON = DriverStatement(
     select(t.approvals)
     .where(_a.change_number == bindparam("key_change"), _a.patch_set == bindparam("key_patch_set"))
     .order_by(_a.granted_at, _a.account_id, _a.label)
@@ -60,7 +67,7 @@ def _key(change_number: int, vote: Vote) -> dict[str, Any]:
 def set_vote(conn: Connection, change_number: int, vote: Vote, *, copied: bool = False) -> int:
     """Record `vote` as the voter's vote on its patch set; returns the value it
     replaces (0 when there was none)."""
-    old = conn.execute(_OLD_VALUE, _key(change_number, vote)).scalar()
+    old = _OLD_VALUE.scalar(conn, _key(change_number, vote))
     write_vote(conn, change_number, vote, exists=old is not None, copied=copied)
     return 0 if old is None else int(old)
 
@@ -78,10 +85,11 @@ def write_vote(
         "copied": copied,
     }
     if exists:
-        conn.execute(_UPDATE_VOTE, {**_key(change_number, vote), **values})
+        new = {f"new_{name}": value for name, value in values.items()}
+        _UPDATE_VOTE.run(conn, {**_key(change_number, vote), **new})
         return
-    conn.execute(
-        _INSERT_VOTE,
+    _INSERT_VOTE.run(
+        conn,
         {
             "change_number": change_number,
             "patch_set": vote.patch_set,
@@ -107,7 +115,7 @@ def delete_votes(
 
 def votes_on(conn: Connection, change_number: int, patch_set: int) -> list[Vote]:
     """Every vote recorded on one patch set, zeros included, oldest first."""
-    rows = conn.execute(_VOTES_ON, {"key_change": change_number, "key_patch_set": patch_set})
+    rows = _VOTES_ON.rows(conn, {"key_change": change_number, "key_patch_set": patch_set})
     return [_vote(r) for r in rows]
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 
 from lockgate.adapters.db import tables as t
+from lockgate.adapters.db.driver_sql import DriverStatement
 from lockgate.adapters.db.rows import (
     change_from_row,
     commit_values,
@@ -142,14 +143,14 @@ def insert_patch_set(
     return patch_set_id
 
 
-# Statements on the review hot path are built once: building a statement costs
-# more than running it on SQLite.
-_INSERT_MESSAGE = insert(t.change_messages)
+# Statements on the review hot path are built once (building a statement costs
+# more than running it on SQLite) and run on the driver (see driver_sql).
+_INSERT_MESSAGE = DriverStatement(insert(t.change_messages))
 
 
 def insert_message(conn: Connection, message: ChangeMessage) -> None:
-    conn.execute(
-        _INSERT_MESSAGE,
+    _INSERT_MESSAGE.run(
+        conn,
         {
             "id": message.id,
             "change_number": message.change_number,
@@ -203,33 +204,38 @@ _reviewer_key = (
     t.change_reviewers.c.change_number == bindparam("key_change"),
     t.change_reviewers.c.account_id == bindparam("key_account"),
 )
-_REVIEWER_STATE = select(t.change_reviewers.c.state).where(*_reviewer_key)
-_UPDATE_REVIEWER = update(t.change_reviewers).where(*_reviewer_key)
-_INSERT_REVIEWER = insert(t.change_reviewers)
+_REVIEWER_STATE = DriverStatement(select(t.change_reviewers.c.state).where(*_reviewer_key))
+_UPDATE_REVIEWER = DriverStatement(
+    update(t.change_reviewers).where(*_reviewer_key).values(state=bindparam("new_state"))
+)
+_INSERT_REVIEWER = DriverStatement(insert(t.change_reviewers))
 
 
 def set_reviewer(conn: Connection, change_number: int, account_id: int, state: str) -> bool:
     """Add a reviewer or CC; returns False when the account already had that state."""
     key = {"key_change": change_number, "key_account": account_id}
-    row = conn.execute(_REVIEWER_STATE, key).one_or_none()
+    row = _REVIEWER_STATE.one_or_none(conn, key)
     if row is not None:
         if row.state == state:
             return False
-        conn.execute(_UPDATE_REVIEWER, {**key, "state": state})
+        _UPDATE_REVIEWER.run(conn, {**key, "new_state": state})
         return True
-    conn.execute(
-        _INSERT_REVIEWER,
-        {"change_number": change_number, "account_id": account_id, "state": state},
+    _INSERT_REVIEWER.run(
+        conn, {"change_number": change_number, "account_id": account_id, "state": state}
     )
     return True
 
 
-_TOUCH_CHANGE = update(t.changes).where(t.changes.c.number == bindparam("key_change"))
+_TOUCH_CHANGE = DriverStatement(
+    update(t.changes)
+    .where(t.changes.c.number == bindparam("key_change"))
+    .values(updated_at=bindparam("new_updated_at"))
+)
 
 
 def touch_change(conn: Connection, change_number: int, now: int) -> None:
     """Set the change's `updated_at` (what every change message does)."""
-    conn.execute(_TOUCH_CHANGE, {"key_change": change_number, "updated_at": now})
+    _TOUCH_CHANGE.run(conn, {"key_change": change_number, "new_updated_at": now})
 
 
 def update_change(conn: Connection, change_number: int, **values: Any) -> None:
@@ -281,8 +287,18 @@ def _change_reads(*, one: bool) -> tuple[Any, Any, Any]:
     return changes, changes.with_for_update(), tags_and_people
 
 
-# Keyed by whether they read one change or more.
-_CHANGE_READS = {one: _change_reads(one=one) for one in (True, False)}
+def _rows(conn: Connection, statement: Any, args: dict[str, Any]) -> Sequence[Any]:
+    if isinstance(statement, DriverStatement):
+        return statement.rows(conn, args)
+    return conn.execute(statement, args).all()
+
+
+# Keyed by whether they read one change or more; one (a write's own change, a
+# change's page) is read on the driver.
+_CHANGE_READS = {
+    True: tuple(DriverStatement(s) for s in _change_reads(one=True)),
+    False: _change_reads(one=False),
+}
 
 
 def load_changes(
@@ -295,11 +311,11 @@ def load_changes(
     args = _numbers_args(numbers)
     changes, locked, tags_and_people = _CHANGE_READS[len(numbers) == 1]
     query = locked if for_update and conn.dialect.name != "sqlite" else changes
-    rows = conn.execute(query, args).all()
+    rows = _rows(conn, query, args)
     hashtags: dict[int, list[str]] = defaultdict(list)
     reviewers: dict[int, list[int]] = defaultdict(list)
     ccs: dict[int, list[int]] = defaultdict(list)
-    for r in conn.execute(tags_and_people, args):
+    for r in _rows(conn, tags_and_people, args):
         if r.account_id is None:
             hashtags[r.change_number].append(r.hashtag)
         else:
@@ -361,8 +377,11 @@ def _patch_set_reads(*, one: bool) -> tuple[Any, Any]:
     return sets.order_by(*order), current.order_by(*order)
 
 
-# Keyed by whether they read one change or more.
-_PATCH_SET_READS = {one: _patch_set_reads(one=one) for one in (True, False)}
+# Keyed by whether they read one change or more (on the driver, as above).
+_PATCH_SET_READS = {
+    True: tuple(DriverStatement(s) for s in _patch_set_reads(one=True)),
+    False: _patch_set_reads(one=False),
+}
 _LOAD_FILES = (
     select(t.patch_set_files)
     .where(t.patch_set_files.c.patch_set_id.in_(bindparam("ids", expanding=True)))
@@ -381,7 +400,7 @@ def load_patch_sets(
     if not numbers:
         return {}
     every, current = _PATCH_SET_READS[len(numbers) == 1]
-    rows = conn.execute(current if current_only else every, _numbers_args(numbers)).all()
+    rows = _rows(conn, current if current_only else every, _numbers_args(numbers))
     files: dict[int, list[FileChange]] = defaultdict(list)
     if with_files and rows:
         for f in conn.execute(_LOAD_FILES, {"ids": [row.id for row in rows]}):

@@ -2,11 +2,13 @@
 
 Consumers of the log (the event stream, webhooks) wait on it instead of
 polling the database often. It is raised for every writer of this engine,
-whatever service it is: an insert into `events` marks the connection, the
-transaction's commit arms the mark, and the mark fires once the commit is
-done (when the connection goes back to the pool or begins its next
-transaction), so that a woken consumer's read sees the new rows. SQLAlchemy's
-`commit` event itself runs before the database has committed.
+whatever service it is: `append_event` (the only writer of `events`) marks the
+connection, the transaction's commit arms the mark, and the mark fires once
+the commit is done (when the connection goes back to the pool or begins its
+next transaction), so that a woken consumer's read sees the new rows.
+SQLAlchemy's `commit` event itself runs before the database has committed.
+The mark is set by the append itself rather than by a listener on every
+statement, which would cost each statement of every transaction.
 
 Writers in other processes do not raise it; consumers poll slowly as well.
 """
@@ -17,14 +19,17 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, Insert, event
-
-from lockgate.adapters.db import tables as t
+from sqlalchemy import Connection, Engine, event
 
 _APPENDED = "lockgate.event_appended"
 _COMMITTED = "lockgate.event_committed"
 
 Listener = Callable[[], None]
+
+
+def mark_appended(conn: Connection) -> None:
+    """Note that `conn`'s transaction appended to the event log."""
+    conn.info[_APPENDED] = True
 
 
 class EventLogSignal:
@@ -66,11 +71,6 @@ def watch_event_log(engine: Engine) -> EventLogSignal:
     def fire(info: dict[Any, Any]) -> None:
         if info.pop(_COMMITTED, False):
             signal.notify()
-
-    @event.listens_for(engine, "after_execute")
-    def _after_execute(conn: Any, clause: Any, *_args: Any) -> None:
-        if isinstance(clause, Insert) and clause.table is t.events:
-            conn.info[_APPENDED] = True
 
     @event.listens_for(engine, "commit")
     def _commit(conn: Any) -> None:

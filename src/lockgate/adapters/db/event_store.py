@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 
 from lockgate.adapters.db import tables as t
+from lockgate.adapters.db.driver_sql import DriverStatement
+from lockgate.adapters.db.event_signal import mark_appended
 from lockgate.adapters.db.locks import lock_name
 
 
@@ -41,7 +43,13 @@ def encode_payload(payload: Mapping[str, Any]) -> str:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
 
 
-_INSERT_EVENT = insert(t.events)
+_EVENT_VALUES = ("type", "created_at", "project", "change_number", "payload")
+# Every fact appends one, and every reader reads them: run on the driver (see driver_sql).
+_INSERT_EVENT = DriverStatement(
+    insert(t.events)
+    .values({name: bindparam(f"e_{name}") for name in _EVENT_VALUES})
+    .returning(t.events.c.seq)
+)
 
 
 def append_event(
@@ -57,23 +65,23 @@ def append_event(
     # writers are serial already; on PostgreSQL the lock, held to commit, makes
     # them serial for the part of the transaction after the append.
     lock_name(conn, "event-log")
-    result = conn.execute(
-        _INSERT_EVENT,
+    seq = _INSERT_EVENT.scalar(
+        conn,
         {
-            "type": payload["type"],
-            "created_at": now,
-            "project": project,
-            "change_number": change_number,
-            "payload": encode_payload(payload),
+            "e_type": payload["type"],
+            "e_created_at": now,
+            "e_project": project,
+            "e_change_number": change_number,
+            "e_payload": encode_payload(payload),
         },
     )
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
+    assert seq is not None
+    mark_appended(conn)
+    return int(seq)
 
 
 _e = t.events.c
-_EVENTS_AFTER = (
+_EVENTS_AFTER = DriverStatement(
     select(t.events).where(_e.seq > bindparam("seq")).order_by(_e.seq).limit(bindparam("limit"))
 )
 _EVENTS_OF_TYPES_AFTER = (
@@ -89,18 +97,19 @@ def events_after(
 ) -> list[StoredEvent]:
     """The events after `seq`, oldest first; only those of `types` when given."""
     if types:
-        query, args = _EVENTS_OF_TYPES_AFTER, {"seq": seq, "limit": limit, "types": sorted(types)}
+        args = {"seq": seq, "limit": limit, "types": sorted(types)}
+        rows: Sequence[Any] = conn.execute(_EVENTS_OF_TYPES_AFTER, args).all()
     else:
-        query, args = _EVENTS_AFTER, {"seq": seq, "limit": limit}
+        rows = _EVENTS_AFTER.rows(conn, {"seq": seq, "limit": limit})
     return [
         StoredEvent(r.seq, r.type, r.created_at, r.payload, r.project, r.change_number)
-        for r in conn.execute(query, args)
+        for r in rows
     ]
+
+
+_LAST_SEQ = DriverStatement(select(func.max(_e.seq)))
 
 
 def last_seq(conn: Connection) -> int:
     """The sequence number of the newest event, 0 when there is none."""
-    from sqlalchemy import func
-
-    value = conn.execute(select(func.max(t.events.c.seq))).scalar()
-    return int(value or 0)
+    return int(_LAST_SEQ.scalar(conn, {}) or 0)

@@ -335,21 +335,17 @@ def open_depends_on(
 
 
 _TOUCHED = (
-    select(t.events.c.seq, t.events.c.change_number)
+    select(t.events.c.change_number)
     .where(
-        t.events.c.seq > bindparam("seq"),
+        t.events.c.seq > bindparam("after"),
+        t.events.c.seq <= bindparam("upto"),
         t.events.c.type.in_(bindparam("types", expanding=True)),
     )
-    .order_by(t.events.c.seq)
+    .distinct()
 )
 
 
-def changes_touched_after(conn: Connection, seq: int, types: Sequence[str]) -> tuple[int, set[int]]:
-    """The changes named by events of `types` after `seq`, and the newest such
-    event's seq (`seq` itself when there is none)."""
-    newest, numbers = seq, set()
-    for row in conn.execute(_TOUCHED, {"seq": seq, "types": sorted(types)}):
-        newest = row.seq
-        if row.change_number is not None:
-            numbers.add(row.change_number)
-    return newest, numbers
+def changes_touched(conn: Connection, after: int, upto: int, types: Sequence[str]) -> set[int]:
+    """The changes named by events of `types` with a seq in (`after`, `upto`]."""
+    rows = conn.execute(_TOUCHED, {"after": after, "upto": upto, "types": sorted(types)})
+    return {number for (number,) in rows if number is not None}
