@@ -5,12 +5,15 @@ include the log viewer's and the autoholds'."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from lockgate.adapters.db.gate_store import BuildRow, BuildsetRow, HistoryFilter
+from lockgate.adapters.db.gate_store import HistoryFilter
 from lockgate.services.build_views import FilterChoices
 from lockgate.services.errors import BadRequest
 from lockgate.web.auth import request_caller
@@ -75,22 +78,24 @@ def _paging(request: Request, where: HistoryFilter, shown: int, more: bool) -> d
     }
 
 
-@page
-async def builds(request: Request) -> Response:
+async def _history_page(
+    request: Request, template: str, list_rows: Callable[..., Sequence[Any]]
+) -> Response:
+    """A builds or buildsets list: the rows the caller may see, filtered and paged."""
     tenant = path_param(request, "tenant")
     where = _history_filter(request, tenant)
     caller = request_caller(request)
     found = views(request)
 
-    def read() -> tuple[list[BuildRow], FilterChoices]:
-        return found.builds(caller, where), found.choices(caller, tenant)
+    def read() -> tuple[Sequence[Any], FilterChoices]:
+        return list_rows(found, caller, where), found.choices(caller, tenant)
 
     rows, choices = await run_in_threadpool(read)
     more = len(rows) >= where.limit
     rows = rows[: where.limit - 1]
     return render(
         request,
-        "builds.html",
+        template,
         rows=rows,
         filters=_filters(request),
         choices=choices,
@@ -98,31 +103,16 @@ async def builds(request: Request) -> Response:
         paging=_paging(request, where, len(rows), more),
         **helpers(tenant),
     )
+
+
+@page
+async def builds(request: Request) -> Response:
+    return await _history_page(request, "builds.html", lambda v, c, w: v.builds(c, w))
 
 
 @page
 async def buildsets(request: Request) -> Response:
-    tenant = path_param(request, "tenant")
-    where = _history_filter(request, tenant)
-    caller = request_caller(request)
-    found = views(request)
-
-    def read() -> tuple[list[BuildsetRow], FilterChoices]:
-        return found.buildsets(caller, where), found.choices(caller, tenant)
-
-    rows, choices = await run_in_threadpool(read)
-    more = len(rows) >= where.limit
-    rows = rows[: where.limit - 1]
-    return render(
-        request,
-        "buildsets.html",
-        rows=rows,
-        filters=_filters(request),
-        choices=choices,
-        results=RESULTS,
-        paging=_paging(request, where, len(rows), more),
-        **helpers(tenant),
-    )
+    return await _history_page(request, "buildsets.html", lambda v, c, w: v.buildsets(c, w))
 
 
 @page

@@ -22,6 +22,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from lockgate.core.gating.reports import elapsed_text
 from lockgate.core.query.errors import QueryError
 from lockgate.core.review.model import Account
 from lockgate.services.errors import Forbidden, ServiceError, Unauthorized
@@ -74,16 +75,7 @@ def _quote(value: str) -> str:
 
 
 def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
+    return "" if seconds is None else elapsed_text(seconds)
 
 
 def _environment() -> jinja2.Environment:
