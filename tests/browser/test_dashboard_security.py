@@ -125,6 +125,8 @@ def test_pages_show_only_what_the_viewer_may_read_and_forms_need_their_token(
         login = httpx.get(f"{base}admin/webhooks")
         assert login.status_code == 303 and login.headers["location"].startswith("/login?next=")
         html(base, "admin/webhooks", team.bob, status=403)
+        assert 'href="/admin/webhooks"' not in html(base, "admin/repos", team.bob)
+        assert 'href="/admin/webhooks"' in html(base, "admin/repos", server.admin)
         html(base, "admin/webhooks/ci", team.bob, status=403)
         assert "nobody-listens" in html(base, "admin/webhooks", server.admin)
 

@@ -29,6 +29,7 @@ from lockgate.services.errors import Forbidden, ServiceError, Unauthorized
 from lockgate.web.auth import (
     csrf_checked,
     request_account,
+    request_caller,
     services_of,
     web_session,
 )
@@ -148,6 +149,8 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         "site_url": services.public_url,
         "tenants": [tenant.name for tenant in services.tenants.tenants()],
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        # asked only by the pages that show admin links: a read of the groups
+        "viewer_is_admin": lambda: request_caller(request).admin,
     }
     base.update(context)
     html = templates.get_template(template).render(base)
