@@ -9,31 +9,15 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from lockgate.adapters.db import tables as t
-from lockgate.core.review.comments import Comment, CommentRange, Side
+from lockgate.adapters.db.rows import comment_from_row
+from lockgate.core.review.comments import Comment
 
 _c = t.comments.c
 
 
 def _comment(row: Any) -> Comment:
-    span = None
-    if row.start_line is not None:
-        span = CommentRange(row.start_line, row.start_character, row.end_line, row.end_character)
-    return Comment(
-        id=row.id,
-        change_number=row.change_number,
-        patch_set=row.patch_set,
-        path=row.path,
-        message=row.message,
-        author_id=row.author_id,
-        created_at=row.created_at,
-        side=Side(row.side),
-        line=row.line,
-        range=span,
-        in_reply_to=row.in_reply_to,
-        unresolved=bool(row.unresolved),
-        change_message_id=row.change_message_id,
-        tag=row.tag,
-        parent=row.parent_number,
+    return comment_from_row(
+        row, created_at=row.created_at, change_message_id=row.change_message_id, tag=row.tag
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lockgate.core.review.comments import Comment, CommentRange, Side
 from lockgate.core.review.model import (
     Account,
     Change,
@@ -165,4 +166,31 @@ def message_from_row(row: Any) -> ChangeMessage:
         message=row.message,
         tag=row.tag,
         patch_set=row.patch_set,
+    )
+
+
+def comment_from_row(
+    row: Any, *, created_at: int, change_message_id: str | None = None, tag: str | None = None
+) -> Comment:
+    """A published comment's or a draft's row (the same columns but for when it
+    was written and, for a published one, its message and tag)."""
+    span = None
+    if row.start_line is not None:
+        span = CommentRange(row.start_line, row.start_character, row.end_line, row.end_character)
+    return Comment(
+        id=row.id,
+        change_number=row.change_number,
+        patch_set=row.patch_set,
+        path=row.path,
+        message=row.message,
+        author_id=row.author_id,
+        created_at=created_at,
+        side=Side(row.side),
+        line=row.line,
+        range=span,
+        in_reply_to=row.in_reply_to,
+        unresolved=bool(row.unresolved),
+        change_message_id=change_message_id,
+        tag=tag,
+        parent=row.parent_number,
     )
